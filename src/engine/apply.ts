@@ -1,0 +1,256 @@
+/**
+ * Applies one provider's share of a finished plan: first any batch a dead run left in the outbox,
+ * then state-only changes (rekeys, forgotten rejections, orphans), then deletes, then upserts, in
+ * full batches through a small p-queue (the adapter's rate gate spaces the requests). Deletes come
+ * before upserts because a phone a delete frees may be the one an upsert takes.
+ */
+import PQueue from 'p-queue';
+import type { Payload } from '../providers/types.js';
+import type { BaselineRow } from '../state/baseline.js';
+import type { OutboxRow } from '../state/outbox.js';
+import type { TenantState } from '../state/store.js';
+import { correlationId } from './hash.js';
+import { type BatchResult, Journal, type Problem } from './journal.js';
+import type { PlanTarget } from './plan.js';
+import type { StagedItem, Staging } from './staging.js';
+
+export interface ApplyProviderInput {
+  tenant: string;
+  runId: string;
+  state: TenantState;
+  staging: Staging;
+  losers: ReadonlySet<number>;
+  /** The contact holding a phone in this source read (see upsertRow). */
+  phoneOwner: (phone: string) => string | undefined;
+  target: PlanTarget;
+  clock: () => Date;
+  signal?: AbortSignal;
+  /** Most batches in flight at once (default 8); see batchesInFlight. */
+  concurrency?: number;
+  /** Extra attempts within the run for transient per-item failures (default 2). */
+  retryRounds?: number;
+  onBatch?: (progress: { done: number; rejected: number }) => void;
+}
+
+export interface ProviderApplyResult {
+  applied: { create: number; update: number; delete: number };
+  orphaned: number;
+  /** Items of a dead run's batches confirmed by this run. */
+  recovered: number;
+  rejected: Problem[];
+  /** Planned changes neither confirmed nor rejected: they stay for the next run. */
+  pending: number;
+  failure: unknown;
+  aborted: boolean;
+}
+
+type JournalRow = Omit<OutboxRow, 'batch_id' | 'run_id' | 'created_at'>;
+
+/**
+ * Contacts in flight per provider that the batch concurrency aims at. Each batch has a fixed cost
+ * (journal statements, a request's round trip) that small batches (Twilio: 25) only amortise by
+ * overlapping; large ones (1,000) keep two in flight, one being sent while the other is settled.
+ * The rate gate still spaces the requests wherever a limit applies.
+ */
+const contactsInFlight = 200;
+
+export function batchesInFlight(maxBatch: number, most: number): number {
+  return Math.min(most, Math.max(2, Math.ceil(contactsInFlight / maxBatch)));
+}
+
+export async function applyProvider(input: ApplyProviderInput): Promise<ProviderApplyResult> {
+  const { state, staging, target, tenant } = input;
+  const name = target.name;
+  const { maxBatch, maxDeleteBatch } = target.adapter.capabilities;
+  const journal = new Journal({ state, tenant, runId: input.runId, provider: name, adapter: target.adapter, clock: input.clock });
+  const result: ProviderApplyResult = { applied: { create: 0, update: 0, delete: 0 }, orphaned: 0, recovered: 0, rejected: [], pending: 0, failure: undefined, aborted: false };
+  const concurrency = batchesInFlight(maxBatch, input.concurrency ?? 8);
+  const queue = new PQueue({ concurrency });
+  /** Transient failures, by contact: each still journaled, in flight until an attempt gets a definite answer. */
+  let retryable = new Map<string, JournalRow>();
+  let unsent = 0;
+  let done = 0;
+
+  const halted = (): boolean => {
+    if (input.signal?.aborted) result.aborted = true;
+    return result.aborted || result.failure !== undefined;
+  };
+  const absorb = (batch: BatchResult, opOf: (row: OutboxRow) => 'create' | 'update' | 'delete'): void => {
+    for (const row of batch.ok) result.applied[opOf(row)]++;
+    result.rejected.push(...batch.rejected);
+    result.orphaned += batch.orphaned;
+    for (const row of batch.retryable) retryable.set(row.contact_id, withoutBatch(row));
+    done += batch.ok.length + batch.rejected.length;
+    input.onBatch?.({ done, rejected: result.rejected.length });
+  };
+  /** Sends one batch through the queue; a throw (outcome unknown) leaves it journaled and stops the provider. */
+  const dispatch = async (rows: JournalRow[], opOf: (row: OutboxRow) => 'create' | 'update' | 'delete'): Promise<void> => {
+    if (rows.length === 0) return;
+    // A newer row of a contact supersedes one still in flight (the outbox keeps one row per contact).
+    for (const row of rows) retryable.delete(row.contact_id);
+    if (halted()) {
+      unsent += rows.length;
+      return;
+    }
+    await queue.onSizeLessThan(concurrency);
+    void queue.add(async () => {
+      if (halted()) {
+        unsent += rows.length;
+        return;
+      }
+      try {
+        absorb(await journal.send(rows), opOf);
+      } catch (error) {
+        result.failure ??= error;
+        unsent += rows.length;
+      }
+    });
+  };
+
+  /**
+   * What the provider may hold for the contact: the payload last confirmed delivered, else one that a
+   * replayed batch sent and whose outcome is still unknown (the new row supersedes it). It lets an
+   * adapter see a phone change and release the old phone. When another contact now holds that old
+   * phone (two contacts swapped numbers, or one took over a freed number), releasing it would undo
+   * that contact's upsert: the change is sent as a plain upsert.
+   */
+  const previousOf = (item: StagedItem, base: BaselineRow | undefined): string | null => {
+    const inFlight = retryable.get(item.contactId);
+    const held = base ?? (inFlight?.op === 'upsert' ? { payload: inFlight.payload, phone: target.adapter.phoneOf(JSON.parse(inFlight.payload) as Payload) } : undefined);
+    if (held === undefined) return null;
+    if (item.payload === null || held.phone === target.adapter.phoneOf(item.payload)) return held.payload;
+    const owner = input.phoneOwner(held.phone);
+    return owner !== undefined && owner !== item.contactId ? null : held.payload;
+  };
+
+  // 1. What a dead run left in flight, in the order it was written. The outbox is read again after
+  // each batch: settling one may void rows of another (a pending delete of a contact whose phone a
+  // confirmed upsert took over).
+  const replayed = new Set<string>();
+  const replayedBatches = new Set<string>();
+  while (!halted()) {
+    const batch = (await state.outbox.pendingBatches(name)).find((b) => !replayedBatches.has(b[0]!.batch_id));
+    if (batch === undefined) break;
+    replayedBatches.add(batch[0]!.batch_id);
+    for (const row of batch) replayed.add(row.contact_id);
+    try {
+      const outcome = await journal.replay(batch);
+      result.recovered += outcome.ok.length;
+      absorb({ ...outcome, ok: [] }, () => 'update');
+    } catch (error) {
+      result.failure = error;
+    }
+  }
+  if (halted()) return finish();
+
+  // 2. State-only changes.
+  for await (const page of staging.read(name, ['forget'])) await state.rejections.remove(name, page.map((i) => i.contactId));
+  for await (const page of staging.read(name, ['rekey'])) {
+    await state.baseline.rekey(name, page.filter((i) => !input.losers.has(i.ordinal)).map((i) => ({ contactId: i.contactId, sourceKey: i.sourceKey })));
+  }
+  for await (const page of staging.read(name, ['orphan'])) result.orphaned += await recordOrphans(state, name, page, input.clock());
+  // From here on, this provider's rejections and orphans change only through the journal.
+  await journal.lookUpHeldRows();
+
+  // 3. Deletes, then upserts.
+  await fillBatches(staging.read(name, ['delete']), maxDeleteBatch, input.losers, async (items) => {
+    const base = await state.baseline.byIds(name, items.map((i) => i.contactId));
+    await dispatch(items.flatMap((i) => deleteRow(tenant, base.get(i.contactId)) ?? []), () => 'delete');
+  });
+  await queue.onIdle();
+  // A contact planned as a create had no baseline row, and only a replayed batch can have given it one since.
+  const mayHaveBaseline = (item: StagedItem): boolean => item.op !== 'create' || replayed.has(item.contactId);
+  await fillBatches(staging.read(name, ['create', 'update']), maxBatch, input.losers, async (items) => {
+    const base = await state.baseline.byIds(name, items.filter(mayHaveBaseline).map((i) => i.contactId));
+    const ops = new Map(items.map((i) => [i.contactId, i.op as 'create' | 'update']));
+    await dispatch(items.map((i) => upsertRow(tenant, name, i, base.get(i.contactId), previousOf(i, base.get(i.contactId)))), (row) => ops.get(row.contact_id) ?? 'update');
+  });
+  await queue.onIdle();
+
+  // 4. Transient per-item failures get a few more tries within the run (same correlation ids).
+  for (let round = 0; round < (input.retryRounds ?? 2) && retryable.size > 0 && !halted(); round++) {
+    const again = [...retryable.values()];
+    retryable = new Map();
+    // A delete whose contact was superseded meanwhile (its phone taken by a confirmed upsert) is void.
+    const stillDelivered = await state.baseline.byIds(name, again.filter((r) => r.op === 'delete').map((r) => r.contact_id));
+    for (const op of ['delete', 'upsert']) {
+      const rows = again.filter((r) => r.op === op && (op === 'upsert' || stillDelivered.has(r.contact_id)));
+      const size = op === 'delete' ? maxDeleteBatch : maxBatch;
+      for (let i = 0; i < rows.length; i += size) await dispatch(rows.slice(i, i + size), (row) => (row.op === 'delete' ? 'delete' : 'update'));
+    }
+    await queue.onIdle();
+  }
+  return finish();
+
+  function finish(): ProviderApplyResult {
+    result.pending = retryable.size + unsent;
+    return result;
+  }
+}
+
+/** Groups staged items into full batches, skipping rows that lost a duplicate-phone contest. */
+async function fillBatches(
+  pages: AsyncIterable<StagedItem[]>,
+  size: number,
+  losers: ReadonlySet<number>,
+  send: (items: StagedItem[]) => Promise<void>,
+): Promise<void> {
+  let batch: StagedItem[] = [];
+  for await (const page of pages) {
+    for (const item of page) {
+      if (item.ordinal >= 0 && losers.has(item.ordinal)) continue;
+      batch.push(item);
+      if (batch.length === size) {
+        await send(batch);
+        batch = [];
+      }
+    }
+  }
+  if (batch.length > 0) await send(batch);
+}
+
+function upsertRow(tenant: string, provider: string, item: StagedItem, base: BaselineRow | undefined, previous: string | null): JournalRow {
+  return {
+    provider,
+    contact_id: item.contactId,
+    op: 'upsert',
+    source_key: item.sourceKey,
+    hash: item.hash,
+    payload: JSON.stringify(item.payload),
+    previous,
+    correlation_id: correlationId(tenant, item.contactId, item.hash),
+    remote_id: base?.remote_id ?? null,
+  };
+}
+
+/** A delete carries what was delivered (the phone, the remote id); gone from the baseline means nothing to do. */
+function deleteRow(tenant: string, base: BaselineRow | undefined): JournalRow | undefined {
+  if (base === undefined) return undefined;
+  return {
+    provider: base.provider,
+    contact_id: base.contact_id,
+    op: 'delete',
+    source_key: base.source_key,
+    hash: base.hash,
+    payload: base.payload,
+    previous: null,
+    correlation_id: correlationId(tenant, base.contact_id, `delete:${base.hash}`),
+    remote_id: base.remote_id,
+  };
+}
+
+async function recordOrphans(state: TenantState, provider: string, items: readonly StagedItem[], now: Date): Promise<number> {
+  const ids = items.map((i) => i.contactId);
+  const base = await state.baseline.byIds(provider, ids);
+  const at = now.toISOString();
+  await state.transaction(async (tx) => {
+    await tx.orphans.record([...base.values()].map((b) => ({ provider, phone: b.phone, contact_id: b.contact_id, reason: 'deleted_in_source', payload: b.payload, recorded_at: at })));
+    await tx.baseline.remove(provider, ids);
+    await tx.rejections.remove(provider, ids);
+  });
+  return base.size;
+}
+
+function withoutBatch({ batch_id: _b, run_id: _r, created_at: _c, ...row }: OutboxRow): JournalRow {
+  return row;
+}

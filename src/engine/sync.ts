@@ -1,0 +1,224 @@
+/**
+ * One sync run of one tenant: plan (the complete source read), safety, optional --plan-out / --plan
+ * checks, then the journaled apply per provider (providers in parallel). A dry run plans only: it
+ * sends nothing and writes nothing to the state store, not even a run row.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { ContactSyncError, PlanStaleError, SafetyRefusal } from '../errors.js';
+import { INVALID_PROVIDER } from '../state/rejections.js';
+import { type ProviderApplyResult, applyProvider } from './apply.js';
+import type { Problem } from './journal.js';
+import { type PlanHeader, readPlanHeader, writePlanFile } from './plan-file.js';
+import { type PlanRecord, planRecords } from './plan-records.js';
+import { type Plan, planSync } from './plan.js';
+import { type RunReport, type RunStatus, emptyProviderReport } from './report.js';
+import { beginRun, startHeartbeat } from './run-record.js';
+import type { TenantRuntime } from './runtime.js';
+import { checkSafety } from './safety.js';
+import { Staging } from './staging.js';
+
+export interface SyncProgress {
+  provider: string;
+  done: number;
+  planned: number;
+  rejected: number;
+  retries: number;
+}
+
+export interface SyncOptions {
+  dryRun?: boolean;
+  full?: boolean;
+  allowDeletes?: boolean;
+  planOut?: string;
+  planFile?: string;
+  signal?: AbortSignal;
+  onProgress?: (event: SyncProgress) => void;
+  logger?: Logger;
+}
+
+export interface SyncResult {
+  report: RunReport;
+  /** A few changes per provider, for the dry-run table. */
+  examples: PlanRecord[];
+  /** Contacts rejected or invalid in this run, each with its reason (the first 100). */
+  problems: Problem[];
+  /** Per provider: contacts skipped while they wait for backoff or for a change (dead letters). */
+  deferred: Record<string, number>;
+  /** Per provider: changes still pending for the next run (transient failures, unsent after a failure). */
+  pending: Record<string, number>;
+  /** Why the run was refused or failed (the refusal, the provider error, or ABORTED). */
+  error?: ContactSyncError | Error;
+}
+
+const examplesPerProvider = 5;
+const maxProblems = 100;
+
+export async function runSync(runtime: TenantRuntime, options: SyncOptions = {}): Promise<SyncResult> {
+  const logger = options.logger ?? runtime.logger;
+  const { state, tuning } = runtime;
+  const dryRun = options.dryRun === true;
+  const runId = randomUUID();
+  const startedAt = tuning.clock();
+  const header = options.planFile === undefined ? undefined : await readPlanHeader(options.planFile);
+  const targets = header === undefined ? runtime.targets : runtime.targets.filter((t) => header.options.providers.includes(t.name));
+  const full = header?.options.full ?? options.full === true;
+  const report: RunReport = {
+    tenant: runtime.tenant,
+    runId,
+    dryRun,
+    status: 'ok',
+    providers: Object.fromEntries(targets.map((t) => [t.name, emptyProviderReport()])),
+  };
+  const result: SyncResult = { report, examples: [], problems: [], deferred: {}, pending: {} };
+  runtime.requests.reset();
+  if (!dryRun) await beginRun(state, { runId, kind: 'sync', planId: header?.planId ?? null }, tuning);
+  const stopHeartbeat = dryRun ? () => {} : startHeartbeat(state, runId, tuning, logger);
+  const staging = new Staging({ memoryLimit: tuning.stagingMemoryLimit });
+  try {
+    if (header !== undefined) await checkPlanNotApplied(runtime, header);
+    const plan = await planSync({
+      state,
+      source: runtime.source,
+      targets,
+      normalise: runtime.normalise,
+      defaultCountry: runtime.config.source.defaultCountry,
+      full,
+      now: startedAt,
+      staging,
+      pageSize: tuning.pageSize,
+    });
+    for (const [name, { counts }] of plan.providers) {
+      const { deferred, ...planned } = counts;
+      report.providers[name]!.planned = planned;
+      result.deferred[name] = deferred;
+    }
+    logger.info({ runId, sourceRows: plan.sourceRows, spilled: staging.spilled, planned: report.providers }, 'plan ready');
+    if (header !== undefined) checkPlanCurrent(header, plan);
+    if (options.allowDeletes !== true) checkSafety(plan, runtime.config.safety);
+
+    const providers = targets.map((t) => t.name);
+    if (options.planOut !== undefined) {
+      await writePlanFile(options.planOut, planHeader(runtime, plan, runId, startedAt, full, providers), planRecords(state, staging, providers, plan.losers));
+    }
+    for await (const record of planRecords(state, staging, providers, plan.losers, examplesPerProvider)) result.examples.push(record);
+    const invalid = await stagedInvalid(staging);
+    result.problems.push(...invalid.slice(0, maxProblems).map((i) => ({ provider: INVALID_PROVIDER, ...i })));
+    if (dryRun) {
+      report.status = invalid.length > 0 ? 'partial' : 'ok';
+      return result;
+    }
+
+    await state.rejections.replaceInvalid(invalid, startedAt.toISOString());
+    if (header !== undefined) await state.appliedPlans.record(header.planId, runId, tuning.clock().toISOString());
+    const outcomes = await Promise.all(
+      targets.map((target) => {
+        const counts = plan.providers.get(target.name)!.counts;
+        const planned = counts.create + counts.update + counts.delete;
+        return applyProvider({
+          tenant: runtime.tenant,
+          runId,
+          state,
+          staging,
+          losers: plan.losers,
+          phoneOwner: plan.phoneOwner,
+          target,
+          clock: tuning.clock,
+          concurrency: tuning.concurrency,
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
+          onBatch: ({ done, rejected }) =>
+            options.onProgress?.({ provider: target.name, done, planned, rejected, retries: runtime.requests.of(target.name).retries }),
+        });
+      }),
+    );
+    targets.forEach((target, i) => absorbOutcome(result, target.name, outcomes[i]!, runtime));
+    report.status = statusOf(outcomes, invalid.length);
+    const failure = outcomes.find((o) => o.failure !== undefined)?.failure;
+    if (failure !== undefined) result.error = failure instanceof Error ? failure : new Error(String(failure));
+    else if (outcomes.some((o) => o.aborted)) result.error = new ContactSyncError('ABORTED', 'the run was stopped; batches in flight were journaled and the rest resumes next run');
+    await finishRun(runtime, runId, result);
+    logger.info({ runId, status: report.status, providers: report.providers }, 'sync finished');
+    return result;
+  } catch (error) {
+    if (error instanceof SafetyRefusal || error instanceof PlanStaleError) {
+      report.status = 'refused';
+      result.error = error;
+      if (!dryRun) await finishRun(runtime, runId, result);
+      logger.warn({ runId, reason: error.message }, 'sync refused');
+      return result;
+    }
+    if (!dryRun) {
+      report.status = 'failed';
+      result.error = error as Error;
+      await finishRun(runtime, runId, result).catch(() => {});
+    }
+    throw error;
+  } finally {
+    stopHeartbeat();
+    staging.close();
+  }
+}
+
+function statusOf(outcomes: readonly ProviderApplyResult[], invalid: number): RunStatus {
+  if (outcomes.some((o) => o.failure !== undefined || o.aborted || o.pending > 0)) return 'failed';
+  if (invalid > 0 || outcomes.some((o) => o.rejected.length > 0)) return 'partial';
+  return 'ok';
+}
+
+function absorbOutcome(result: SyncResult, provider: string, outcome: ProviderApplyResult, runtime: TenantRuntime): void {
+  const entry = result.report.providers[provider]!;
+  entry.applied = outcome.applied;
+  entry.rejected = outcome.rejected.length;
+  const { requests, retries } = runtime.requests.of(provider);
+  entry.requests = requests;
+  entry.retries = retries;
+  result.pending[provider] = outcome.pending;
+  // Provider rejections come before source-invalid rows: they are news, the invalid rows were known at plan time.
+  const invalidFrom = result.problems.findIndex((p) => p.provider === INVALID_PROVIDER);
+  const at = invalidFrom === -1 ? result.problems.length : invalidFrom;
+  result.problems.splice(at, 0, ...outcome.rejected.slice(0, maxProblems));
+  result.problems.length = Math.min(result.problems.length, maxProblems);
+}
+
+async function finishRun(runtime: TenantRuntime, runId: string, result: SyncResult): Promise<void> {
+  const summary = { ...result.report, deferred: result.deferred, pending: result.pending };
+  await runtime.state.runs.finish(runId, {
+    status: result.report.status,
+    finishedAt: runtime.tuning.clock().toISOString(),
+    summary: JSON.stringify(summary),
+    error: result.error === undefined ? null : result.error.message,
+  });
+}
+
+async function checkPlanNotApplied(runtime: TenantRuntime, header: PlanHeader): Promise<void> {
+  if (header.tenant !== runtime.tenant) throw new PlanStaleError(`the plan is for tenant ${header.tenant}, not ${runtime.tenant}`);
+  const applied = await runtime.state.appliedPlans.find(header.planId);
+  if (applied) throw new PlanStaleError(`plan ${header.planId} was already applied by run ${applied.run_id} at ${applied.applied_at}`);
+}
+
+function checkPlanCurrent(header: PlanHeader, plan: Plan): void {
+  if (header.sourceFingerprint !== plan.sourceFingerprint) throw new PlanStaleError(`plan ${header.planId} is stale: the source changed since it was made; nothing was sent`);
+  if (header.stateFingerprint !== plan.stateFingerprint) throw new PlanStaleError(`plan ${header.planId} is stale: the sync state changed since it was made (another run, or a retry became due); nothing was sent`);
+  if (header.changesDigest !== plan.changesDigest) throw new PlanStaleError(`plan ${header.planId} is stale: re-planning no longer gives the same changes; nothing was sent`);
+}
+
+function planHeader(runtime: TenantRuntime, plan: Plan, planId: string, createdAt: Date, full: boolean, providers: string[]): PlanHeader {
+  return {
+    planId,
+    tenant: runtime.tenant,
+    sourceFingerprint: plan.sourceFingerprint,
+    stateFingerprint: plan.stateFingerprint,
+    changesDigest: plan.changesDigest,
+    createdAt: createdAt.toISOString(),
+    options: { full, providers },
+    counts: Object.fromEntries([...plan.providers].map(([name, p]) => [name, p.counts])),
+  };
+}
+
+async function stagedInvalid(staging: Staging): Promise<{ contactId: string; code: string; reason: string }[]> {
+  const invalid: { contactId: string; code: string; reason: string }[] = [];
+  for await (const page of staging.read(INVALID_PROVIDER, ['invalid'])) {
+    for (const item of page) invalid.push({ contactId: item.contactId, code: item.code ?? '', reason: item.reason ?? '' });
+  }
+  return invalid;
+}

@@ -1,0 +1,126 @@
+/** Queries on cs_baseline: the payload last confirmed delivered, per tenant, provider and contact. */
+import { type Kysely, type SqlBool, sql } from 'kysely';
+import type { BaselineTable, StateDatabase } from '../db/schema.js';
+import { bulkSql } from './bulk.js';
+
+/** What the planner needs of a baseline row: no payload, so the merge stays cheap. */
+export interface BaselineKey {
+  contact_id: string;
+  source_key: string;
+  hash: string;
+  phone: string;
+}
+
+export type BaselineRow = Omit<BaselineTable, 'tenant'>;
+
+const columns = ['provider', 'contact_id', 'source_key', 'hash', 'payload', 'phone', 'remote_id', 'delivered_at'] as const;
+
+export function baselineQueries(db: Kysely<StateDatabase>, tenant: string) {
+  const bulk = bulkSql(db);
+
+  async function byIds(provider: string, contactIds: readonly string[]): Promise<Map<string, BaselineRow>> {
+    const found = new Map<string, BaselineRow>();
+    if (contactIds.length === 0) return found;
+    const rows = await db
+      .selectFrom('cs_baseline')
+      .selectAll()
+      .where('tenant', '=', tenant)
+      .where('provider', '=', provider)
+      .where(bulk.anyOf('contact_id', contactIds))
+      .execute();
+    for (const { tenant: _t, ...row } of rows) found.set(row.contact_id, row);
+    return found;
+  }
+
+  async function upsert(rows: readonly BaselineRow[]): Promise<void> {
+    await bulk.upsert('cs_baseline', tenant, ['provider', 'contact_id'], columns, rows);
+  }
+
+  async function remove(provider: string, contactIds: readonly string[]): Promise<void> {
+    if (contactIds.length === 0) return;
+    await db.deleteFrom('cs_baseline').where('tenant', '=', tenant).where('provider', '=', provider).where(bulk.anyOf('contact_id', contactIds)).execute();
+  }
+
+  return {
+    byIds,
+    upsert,
+    remove,
+
+    /** Every row of one provider in ascending binary contact_id order, a keyset page at a time. */
+    async *keyPages(provider: string, pageSize = 5_000): AsyncGenerator<BaselineKey[]> {
+      let after: string | null = null;
+      for (;;) {
+        let query = db
+          .selectFrom('cs_baseline')
+          .select(['contact_id', 'source_key', 'hash', 'phone'])
+          .where('tenant', '=', tenant)
+          .where('provider', '=', provider);
+        if (after !== null) query = query.where('contact_id', '>', after);
+        const page = await query.orderBy('contact_id').limit(pageSize).execute();
+        if (page.length === 0) return;
+        yield page;
+        if (page.length < pageSize) return;
+        after = page[page.length - 1]!.contact_id;
+      }
+    },
+
+    /** Full rows (with payload) of one provider, ascending contact_id, a keyset page at a time. */
+    async *rowPages(provider: string, pageSize = 1_000): AsyncGenerator<BaselineRow[]> {
+      let after: string | null = null;
+      for (;;) {
+        let query = db.selectFrom('cs_baseline').selectAll().where('tenant', '=', tenant).where('provider', '=', provider);
+        if (after !== null) query = query.where('contact_id', '>', after);
+        const page = await query.orderBy('contact_id').limit(pageSize).execute();
+        if (page.length === 0) return;
+        yield page.map(({ tenant: _t, ...row }) => row);
+        if (page.length < pageSize) return;
+        after = page[page.length - 1]!.contact_id;
+      }
+    },
+
+    /**
+     * A confirmed upsert keyed by a phone makes that remote record this contact's: any other
+     * contact's baseline claiming the same phone no longer describes what the provider holds.
+     * Returns the contacts whose claim was dropped.
+     */
+    async dropOtherClaims(provider: string, claims: readonly { contactId: string; phone: string }[]): Promise<string[]> {
+      if (claims.length === 0) return [];
+      // Of two claims on one phone, the later one wins (the provider applied them in that order).
+      const owners = [...new Map(claims.map((c) => [c.phone, c.contactId]))];
+      // One statement, so the phone is checked as each row is deleted: a concurrent batch
+      // (PostgreSQL) may have moved that contact to another phone meanwhile, and its new claim stands.
+      const rows = await db
+        .deleteFrom('cs_baseline')
+        .where('tenant', '=', tenant)
+        .where('provider', '=', provider)
+        .where(bulk.anyOf('phone', owners.map(([phone]) => phone)))
+        .where(sql<SqlBool>`(phone, contact_id) not in (select r.value->>0, r.value->>1 from ${bulk.rows(owners)} as r)`)
+        .returning('contact_id')
+        .execute();
+      return rows.map((r) => r.contact_id);
+    },
+
+    /** The row's fingerprint changed but not its payload: remember the new fingerprint, nothing to send. */
+    async rekey(provider: string, rows: readonly { contactId: string; sourceKey: string }[]): Promise<void> {
+      const current = await byIds(provider, rows.map((r) => r.contactId));
+      const updated: BaselineRow[] = [];
+      for (const r of rows) {
+        const row = current.get(r.contactId);
+        if (row) updated.push({ ...row, source_key: r.sourceKey });
+      }
+      await upsert(updated);
+    },
+
+    async countsByProvider(): Promise<Map<string, number>> {
+      const rows = await db
+        .selectFrom('cs_baseline')
+        .select(['provider', (eb) => eb.fn.countAll<number | string>().as('n')])
+        .where('tenant', '=', tenant)
+        .groupBy('provider')
+        .execute();
+      return new Map(rows.map((r) => [r.provider, Number(r.n)]));
+    },
+  };
+}
+
+export type BaselineQueries = ReturnType<typeof baselineQueries>;

@@ -1,0 +1,55 @@
+/**
+ * Bulk statements whose text does not grow with their rows: a batch's rows travel in ONE bound
+ * parameter (a JSON array; a text array for a list of keys on PostgreSQL), so a statement is short,
+ * the same for every batch (cheap to build, compiled once where the driver caches statements) and
+ * never near a bound-parameter limit, and the database parses the values natively instead of the
+ * client binding one parameter per cell.
+ *
+ * Both dialects read a JSON array as a table whose one column `value` is an element, and
+ * `value->>i` is field i of an array element as text (SQL NULL for a JSON null).
+ */
+import { type Expression, type Kysely, PostgresAdapter, type RawBuilder, type SqlBool, sql } from 'kysely';
+
+export interface BulkSql {
+  /** A FROM item: one row per element of `elements`, each an array of fields. */
+  rows(elements: readonly (readonly unknown[])[]): RawBuilder<unknown>;
+  /** `column` is one of `values`: an index condition in both dialects. */
+  anyOf(column: string, values: readonly string[]): Expression<SqlBool>;
+  /** `column` is none of `values`. */
+  noneOf(column: string, values: readonly string[]): Expression<SqlBool>;
+  /**
+   * Inserts `rows` (text columns only) into `table` under `tenant`; where the key already exists,
+   * the stored row's other columns are replaced. One statement however many rows, so it is atomic
+   * on its own. A key must not occur twice in `rows`.
+   */
+  upsert<R extends object>(table: string, tenant: string, key: readonly (keyof R & string)[], columns: readonly (keyof R & string)[], rows: readonly R[]): Promise<void>;
+}
+
+export function bulkSql<DB>(db: Kysely<DB>): BulkSql {
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  const rows: BulkSql['rows'] = postgres
+    ? (elements) => sql`jsonb_array_elements(${JSON.stringify(elements)}::jsonb)`
+    : (elements) => sql`json_each(${JSON.stringify(elements)})`;
+  // PostgreSQL plans `= any(array)` as an index condition whatever the table's statistics say (a
+  // join with a set-returning function may scan the whole provider before the first ANALYZE).
+  const anyOf: BulkSql['anyOf'] = postgres
+    ? (column, values) => sql<SqlBool>`${sql.ref(column)} = any(${values}::text[])`
+    : (column, values) => sql<SqlBool>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(values)}))`;
+  const noneOf: BulkSql['noneOf'] = postgres
+    ? (column, values) => sql<SqlBool>`${sql.ref(column)} <> all(${values}::text[])`
+    : (column, values) => sql<SqlBool>`${sql.ref(column)} not in (select value from json_each(${JSON.stringify(values)}))`;
+  return {
+    rows,
+    anyOf,
+    noneOf,
+    async upsert(table, tenant, key, columns, values) {
+      if (values.length === 0) return;
+      const fields = sql.join(columns.map((_, i) => sql`r.value->>${sql.lit(i)}`));
+      const replaced = sql.join(columns.filter((c) => !key.includes(c)).map((c) => sql`${sql.ref(c)} = ${sql.ref(`excluded.${c}`)}`));
+      // `where true`: SQLite would otherwise read ON CONFLICT as a join constraint of the select.
+      await sql`insert into ${sql.table(table)} (tenant, ${sql.join(columns.map((c) => sql.ref(c)))})
+        select ${tenant}, ${fields} from ${rows(values.map((v) => columns.map((c) => v[c])))} as r where true
+        on conflict (tenant, ${sql.join(key.map((c) => sql.ref(c)))}) do update set ${replaced}`.execute(db);
+    },
+  };
+}

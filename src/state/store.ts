@@ -1,0 +1,52 @@
+/**
+ * The engine's state store: opened from the config's `state` URL and migrated, then used through
+ * `tenantState`, which binds every query to one tenant so no run can touch another tenant's rows.
+ */
+import type { Kysely } from 'kysely';
+import { migrate } from '../db/migrate.js';
+import { type OpenOptions, type Store, openStore } from '../db/open.js';
+import type { StateDatabase } from '../db/schema.js';
+import { appliedPlanQueries } from './applied-plans.js';
+import { baselineQueries } from './baseline.js';
+import { orphanQueries } from './orphans.js';
+import { outboxQueries } from './outbox.js';
+import { rejectionQueries } from './rejections.js';
+import { runQueries } from './runs.js';
+
+export type StateStore = Store<StateDatabase>;
+
+export async function openStateStore(url: string, options: OpenOptions = {}): Promise<StateStore> {
+  const store = openStore<StateDatabase>(url, options);
+  try {
+    await migrate(store.db, 'state');
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}
+
+export interface TenantState {
+  readonly tenant: string;
+  readonly baseline: ReturnType<typeof baselineQueries>;
+  readonly outbox: ReturnType<typeof outboxQueries>;
+  readonly rejections: ReturnType<typeof rejectionQueries>;
+  readonly orphans: ReturnType<typeof orphanQueries>;
+  readonly runs: ReturnType<typeof runQueries>;
+  readonly appliedPlans: ReturnType<typeof appliedPlanQueries>;
+  /** Runs `work` in one transaction, with the same queries bound to it. */
+  transaction<T>(work: (state: TenantState) => Promise<T>): Promise<T>;
+}
+
+export function tenantState(db: Kysely<StateDatabase>, tenant: string): TenantState {
+  return {
+    tenant,
+    baseline: baselineQueries(db, tenant),
+    outbox: outboxQueries(db, tenant),
+    rejections: rejectionQueries(db, tenant),
+    orphans: orphanQueries(db, tenant),
+    runs: runQueries(db, tenant),
+    appliedPlans: appliedPlanQueries(db, tenant),
+    transaction: (work) => db.transaction().execute((trx) => work(tenantState(trx, tenant))),
+  };
+}

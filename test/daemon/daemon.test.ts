@@ -1,0 +1,104 @@
+/**
+ * The daemon in-process, on second-level schedules against sandboxes over loopback: tenants
+ * converge, a tenant whose provider is down neither delays the others nor overlaps itself, and
+ * /metrics (parsed as Prometheus text) counts exactly the requests the sandbox received.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { type Daemon, startDaemon } from '../../src/daemon/daemon.js';
+import type { DaemonHealth } from '../../src/daemon/health-server.js';
+import { createLogger } from '../../src/log/logger.js';
+import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import { importCsv } from '../../src/source/import.js';
+import { contactRows, tempDir, writeCsv, writeTenant } from '../cli/helpers.js';
+import { waitFor } from './helpers.js';
+import { parsePrometheus, sumOf } from './prometheus.js';
+
+let sandbox: Sandbox;
+let downSandbox: Sandbox;
+let dir: string;
+let daemon: Daemon;
+const logLines: string[] = [];
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ port: 0, timeScale: 60 });
+  // A provider that is down: its port refuses connections.
+  downSandbox = await startSandbox({ port: 0 });
+  await downSandbox.close();
+  dir = tempDir('cs-daemon-');
+  const env: Record<string, string> = {};
+  const tenants = [
+    writeTenant(dir, { tenant: 'alpha', sandbox, providers: ['oliai', 'trackly'], schedule: '* * * * * *' }),
+    writeTenant(dir, { tenant: 'beta', sandbox, providers: ['twilio'], schedule: '* * * * * *' }),
+    writeTenant(dir, { tenant: 'down', sandbox: downSandbox, providers: ['oliai'], schedule: '* * * * * *' }),
+  ];
+  for (const [i, tenant] of tenants.entries()) {
+    Object.assign(env, tenant.env);
+    const csv = writeCsv(join(dir, `${i}.csv`), contactRows(30 + i * 10, i * 1000));
+    await importCsv(await loadConfig(tenant.file, env), csv, { replace: true });
+  }
+  const logs = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logLines.push(...chunk.toString().split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const { logger } = createLogger({ destination: logs, pretty: false, level: 'info' });
+  daemon = await startDaemon({ configPaths: [dir], port: 0, logger, env, stuckAfterMs: 60_000 });
+});
+
+afterAll(async () => {
+  await daemon?.stop({ timeoutMs: 5_000 });
+  await sandbox.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function metrics(): Promise<ReturnType<typeof parsePrometheus>> {
+  const response = await fetch(`http://127.0.0.1:${daemon.port}/metrics`);
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toContain('text/plain');
+  return parsePrometheus(await response.text());
+}
+
+describe('daemon', () => {
+  it('converges every healthy tenant while one whose provider is down keeps retrying, and skips its overlapping fires', async () => {
+    // Two finished runs of each healthy tenant: the second one finds nothing left to send.
+    await waitFor(async () => {
+      const m = await metrics();
+      return ['alpha', 'beta'].every((tenant) => sumOf(m, 'contact_sync_runs_total', { tenant, status: 'ok' }) >= 2);
+    }, 'two ok runs of alpha and beta');
+    expect(sandbox.oliai.contacts().size).toBe(30);
+    expect([...sandbox.trackly.listContacts().values()].filter((c) => c.active)).toHaveLength(30);
+    expect(sandbox.twilio.contacts.size).toBe(40);
+
+    const down = daemon.health().tenants.find((t) => t.tenant === 'down')!;
+    expect(down.running).toBe(true);
+    expect(down.lastRun).toBeNull();
+    await waitFor(async () => sumOf(await metrics(), 'contact_sync_runs_skipped_total', { tenant: 'down', reason: 'overlap' }) >= 1, 'a skipped overlapping fire');
+    expect(logLines.some((line) => line.includes('"tenant":"down"') && line.includes('skipped a scheduled run'))).toBe(true);
+
+    const health = (await (await fetch(`http://127.0.0.1:${daemon.port}/healthz`)).json()) as DaemonHealth;
+    expect(health.status).toBe('ok');
+    expect(health.tenants.map((t) => t.tenant).sort()).toEqual(['alpha', 'beta', 'down']);
+    expect(health.tenants.find((t) => t.tenant === 'alpha')?.lastSuccessAt).not.toBeNull();
+  });
+
+  it('serves /metrics whose request counters match the sandbox request log', async () => {
+    const m = await metrics();
+    const expected = new Map<string, number>();
+    for (const r of sandbox.requests) expected.set(`${r.provider} ${r.status}`, (expected.get(`${r.provider} ${r.status}`) ?? 0) + 1);
+    const counted = new Map<string, number>();
+    for (const s of m.filter((s) => s.name === 'contact_sync_requests_total' && s.labels.tenant !== 'down')) {
+      counted.set(`${s.labels.provider} ${s.labels.status}`, (counted.get(`${s.labels.provider} ${s.labels.status}`) ?? 0) + s.value);
+    }
+    expect(counted).toEqual(expected);
+    expect(sumOf(m, 'contact_sync_requests_total', { tenant: 'down', status: 'network' })).toBeGreaterThan(0);
+    expect(sumOf(m, 'contact_sync_contacts_total', { tenant: 'beta', provider: 'twilio', outcome: 'applied' })).toBe(40);
+    expect(m.some((s) => s.name === 'contact_sync_seconds_since_last_success' && s.labels.tenant === 'alpha')).toBe(true);
+    expect(m.some((s) => s.name === 'contact_sync_run_duration_seconds_count' && s.labels.tenant === 'beta')).toBe(true);
+    expect(sumOf(m, 'contact_sync_run_in_progress', { tenant: 'down' })).toBe(1);
+  });
+});
