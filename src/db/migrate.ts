@@ -26,9 +26,10 @@ export async function migrate(db: Kysely<any>, set: keyof typeof sets): Promise<
     provider: { getMigrations: async () => migrations },
   });
   let { error, results } = await migrator.migrateToLatest();
-  // kysely's PostgreSQL introspection reads every schema of the database by name: one dropped
-  // meanwhile (another tenant's, a test's) fails it. Nothing of ours was changed: look again.
-  for (let retry = 0; retry < 3 && isSchemaDroppedMeanwhile(error); retry++) ({ error, results } = await migrator.migrateToLatest());
+  // kysely's PostgreSQL introspection reads the catalog of every schema in the database: DDL there
+  // meanwhile (another tenant's migration, a dropped test schema) can fail it. When no migration of
+  // ours failed, nothing of ours was changed: look again.
+  for (let retry = 0; retry < 5 && isCatalogRace(error, results); retry++) ({ error, results } = await migrator.migrateToLatest());
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw new StoreError(`${set} migration ${failed ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
@@ -46,6 +47,10 @@ async function postgresSchema(db: Kysely<any>): Promise<{ migrationTableSchema?:
   return { migrationTableSchema: schema };
 }
 
-function isSchemaDroppedMeanwhile(error: unknown): boolean {
-  return (error as { code?: unknown } | undefined)?.code === '3F000'; // invalid_schema_name
+// invalid_schema_name, undefined_column, undefined_table, internal_error ("cache lookup failed")
+const catalogRaceCodes = new Set(['3F000', '42703', '42P01', 'XX000']);
+
+function isCatalogRace(error: unknown, results: readonly { status: string }[] | undefined): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && catalogRaceCodes.has(code) && !results?.some((r) => r.status === 'Error');
 }

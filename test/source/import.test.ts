@@ -68,9 +68,9 @@ describe('importCsv', () => {
       ],
     });
     expect(await rows(loaded)).toEqual([
-      { id: 'c1', phone: '+14155552671', name: 'José Núñez', language: 'es-US', country: 'US', zip: '94107', attributes: { plan: 'pro', vip: 'true' }, updatedAt: t0.toISOString() },
-      { id: 'c2', phone: '020 7946 0958', name: 'Zoë "Z"\nSmith', language: 'en-GB', country: 'GB', zip: 'SW1A 1AA', attributes: { plan: 'free' }, updatedAt: t0.toISOString() },
-      { id: 'c4', phone: '+819012345678', name: '山田 太郎', language: 'ja-JP', country: 'JP', zip: '100-0001', attributes: { vip: 'false' }, updatedAt: t0.toISOString() },
+      { id: 'c1', phone: '+14155552671', name: 'José Núñez', language: 'es-US', country: 'US', zip: '94107', attributes: { plan: 'pro', vip: 'true' }, attributesText: '{"plan":"pro","vip":"true"}', updatedAt: t0.toISOString() },
+      { id: 'c2', phone: '020 7946 0958', name: 'Zoë "Z"\nSmith', language: 'en-GB', country: 'GB', zip: 'SW1A 1AA', attributes: { plan: 'free' }, attributesText: '{"plan":"free"}', updatedAt: t0.toISOString() },
+      { id: 'c4', phone: '+819012345678', name: '山田 太郎', language: 'ja-JP', country: 'JP', zip: '100-0001', attributes: { vip: 'false' }, attributesText: '{"vip":"false"}', updatedAt: t0.toISOString() },
     ]);
   });
 

@@ -59,6 +59,8 @@ describe('openSource on SQLite', () => {
       country: 'us',
       zip: '94107',
       attributes: { plan: 'pro', vip: true },
+      // The stored text rides along so the planner can fingerprint it without re-serialising.
+      attributesText: '{"plan":"pro","vip":true}',
       updatedAt: '2024-05-01T10:00:00.000Z',
     });
     // A page size that divides the row count ends with one empty read, not a repeated row.
