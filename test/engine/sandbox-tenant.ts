@@ -1,6 +1,7 @@
 /**
  * A tenant aimed at the sandbox over loopback, opened the way the CLI opens one (a config file,
- * loadConfig, openTenant behind in-process rate gates) with a SQLite source the test rewrites; and
+ * loadConfig, openTenant behind in-process rate gates) with a source table (SQLite or PostgreSQL,
+ * the embedded `contacts` layout) the test rewrites; and
  * the provider state a set of source rows should leave, computed with the providers' own mapping
  * functions, next to what the sandbox's emulators actually hold.
  */
@@ -38,6 +39,8 @@ export interface SandboxTenantOptions {
   /** The sandbox's time scale: the adapters' rate windows are divided by it too. */
   timeScale: number;
   stateUrl: string;
+  /** Where the `contacts` table goes (created here with the source migration). */
+  sourceUrl: string;
   tenant?: string;
   providers?: ProviderSettings;
   /** Short retry delays, so a run that cannot finish gives up in well under a second. */
@@ -61,15 +64,14 @@ export async function createSandboxTenant(options: SandboxTenantOptions): Promis
   const { sandbox } = options;
   const tenant = options.tenant ?? 'e2e';
   const dir = mkdtempSync(join(tmpdir(), 'cs-e2e-'));
-  const sourcePath = join(dir, 'contacts.db');
-  const source = openStore<SourceDatabase>(`sqlite:${sourcePath}`);
+  const source = openStore<SourceDatabase>(options.sourceUrl, { poolSize: 2 });
   await migrate(source.db, 'source');
 
   const settings = (type: ProviderType) => options.providers?.[type] ?? {};
   const config: TenantConfigInput = {
     tenant,
     state: options.stateUrl,
-    source: { url: `sqlite:${sourcePath}`, defaultCountry },
+    source: { url: options.sourceUrl, defaultCountry },
     providers: [
       { name: 'twilio', type: 'twilio', baseUrl: sandbox.baseUrl('twilio'), ...sandbox.credentials.twilio, ...settings('twilio') },
       { name: 'trackly', type: 'trackly', baseUrl: sandbox.baseUrl('trackly'), apiKey: sandbox.credentials.trackly.apiKey, listNumber: defaultTracklyList, ...settings('trackly') },

@@ -2,6 +2,7 @@
  * Runs one suite against every store dialect without duplicating it:
  *
  *   describe.each(stateBackends)('engine on $name', ({ makeUrl }) => { … const { url, cleanup } = await makeUrl(); … })
+ *   describe.each(sourceStatePairs)('engine ($label)', ({ source, state }) => { … })
  *
  * Each `makeUrl()` gives a store of its own: a temp SQLite file, or a fresh PostgreSQL schema
  * (selected by the URL's search_path) so parallel test files never collide; `cleanup()` deletes
@@ -65,3 +66,8 @@ export const stateBackends: StoreBackend[] = [sqliteBackend('state.db'), ...(wit
 
 /** Where a tenant's source table lives (create it with migrate(db, 'source') or the test's own DDL). */
 export const sourceBackends: StoreBackend[] = [sqliteBackend('source.db'), ...(withPostgres ? [postgresBackend('cs_test_source')] : [])];
+
+/** Every source backend with every state backend (a tenant's source and state are chosen independently). */
+export const sourceStatePairs: { label: string; source: StoreBackend; state: StoreBackend }[] = sourceBackends.flatMap((source) =>
+  stateBackends.map((state) => ({ label: `source on ${source.name}, state on ${state.name}`, source, state })),
+);
