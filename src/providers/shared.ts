@@ -25,9 +25,9 @@ export function rateLimitsOf(config: CommonSettings, deps: ProviderDeps, documen
   return scale === 1 ? limits : limits.map((l) => ({ ...l, perSeconds: l.perSeconds / scale }));
 }
 
-/** `batchSize` from the config, never above the provider's maximum. */
+/** `batchSize` from the config (the schema refuses one above the provider's maximum), else that maximum. */
 export function batchSizeOf(config: CommonSettings, providerMax: number): number {
-  return Math.min(config.batchSize ?? providerMax, providerMax);
+  return config.batchSize ?? providerMax;
 }
 
 /** The client of one adapter, behind the gate of its account (shared by every tenant on it). */

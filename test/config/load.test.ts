@@ -107,6 +107,22 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it("refuses a batchSize above the provider's maximum, naming that maximum", async () => {
+    const file = writeConfig(
+      tempDir(),
+      'acme.yaml',
+      validYaml.replace('    type: twilio\n', '    type: twilio\n    batchSize: 26\n').replace('    type: oliai\n', '    type: oliai\n    batchSize: 1000\n'),
+    );
+    const error = await configError(file);
+    expect(error.code).toBe('CONFIG_INVALID');
+    // 1,000 is OliAI's maximum, so only Twilio's 26 is refused.
+    expect(onlyIssue(error)).toEqual({ file, path: 'providers[0].batchSize', message: "expected at most 25 (Twilio's maximum contacts per request), got 26" });
+    expect(error.message).toContain(`${file} at providers[0].batchSize: expected at most 25`);
+
+    const trackly = writeConfig(tempDir(), 'acme.yaml', validYaml.replace('    type: trackly\n', '    type: trackly\n    batchSize: 1001\n'));
+    expect(onlyIssue(await configError(trackly))).toEqual({ file: trackly, path: 'providers[1].batchSize', message: "expected at most 1,000 (Trackly's maximum contacts per request), got 1001" });
+  });
+
   it('names unknown keys with the keys allowed there', async () => {
     const file = writeConfig(tempDir(), 'acme.yaml', validYaml.replace('  defaultCountry: US', '  defaultCountry: US\n  colums: { phone: mobile }').replace('tenant: acme', 'tenant: acme\nschedul: "* * * * *"'));
     const error = await configError(file);

@@ -25,7 +25,7 @@ describe('Twilio adapter against the sandbox', () => {
       deleteMode: 'none',
     });
     expect(adapter.list).toBeUndefined();
-    expect(sandboxAdapter(sb, 'twilio', { batchSize: 100 }).adapter.capabilities.maxBatch).toBe(25);
+    expect(sandboxAdapter(sb, 'twilio', { batchSize: 10 }).adapter.capabilities.maxBatch).toBe(10);
     expect(sandboxAdapter(sb, 'twilio', { rateLimit: { requests: 5, perSeconds: 1 } }).adapter.capabilities.rateLimits).toEqual([{ requests: 5, perSeconds: 1, scope: 'all' }]);
   });
 

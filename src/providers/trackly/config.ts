@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { baseUrlSchema, commonProviderFields } from '../common-config.js';
+import { tracklyMaxContacts } from './adapter.js';
 
 export const tracklyConfigSchema = z
   .object({
-    ...commonProviderFields,
+    ...commonProviderFields({ label: 'Trackly', maxBatch: tracklyMaxContacts }),
     type: z.literal('trackly'),
     baseUrl: baseUrlSchema.default('https://app.tracklysms.com/api/v2'),
     apiKey: z.string().min(1),
