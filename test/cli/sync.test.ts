@@ -25,10 +25,14 @@ const cli = (...args: string[]) => runCli(args, { env: tenant.env });
 
 describe('import, then sync --dry-run --json, then sync', () => {
   it('imports a CSV, plans it without sending anything, then syncs it', async () => {
-    const rows = [...contactRows(30), { id: 'bad-1', phone: 'not a phone', name: 'Broken' }];
+    // bad-1 is imported (its phone is refused later, by the plan); the last two rows are refused by import.
+    const rows = [...contactRows(30), { id: 'bad-1', phone: 'not a phone', name: 'Broken' }, { id: '', phone: '+14155550100', name: 'No id' }, { id: 'c-00003', phone: '+14155550101', name: 'Twice' }];
     const imported = await cli('import', '--config', tenant.file, writeCsv(join(dir, 'contacts.csv'), rows));
-    expect(imported.code, imported.stderr).toBe(0);
-    expect(imported.stdout).toContain('acme');
+    expect(imported.code, imported.stderr).toBe(3); // done, with rows refused
+    expect(imported.stdout).toContain('into tenant acme: 33 rows read, 31 inserted, 0 updated, 0 unchanged, 0 deleted, 2 refused');
+    // The header is line 1: c-00003 is on line 5, the refused rows on lines 33 and 34.
+    expect(imported.stdout).toContain('\n  line 33 (id): missing id\n');
+    expect(imported.stdout).toContain('\n  line 34 (id): duplicate id "c-00003" (first on line 5)');
 
     const dry = await cli('sync', '--config', tenant.file, '--dry-run', '--json');
     expect(dry.code, dry.stderr).toBe(3); // one invalid row: done, with a contact not sent
