@@ -6,9 +6,9 @@
 import cron, { type Logger as CronLogger, type RunCoordinator, type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
-import { openTenant } from '../engine/open-tenant.js';
+import { type OpenTenantOptions, openTenant } from '../engine/open-tenant.js';
 import type { RunStatus } from '../engine/report.js';
-import type { TenantRuntime } from '../engine/runtime.js';
+import { type TenantRuntime, defaultTuning } from '../engine/runtime.js';
 import { runSync } from '../engine/sync.js';
 import { ContactSyncError } from '../errors.js';
 import type { RateGateRegistry } from '../http/types.js';
@@ -22,7 +22,7 @@ export interface JobDeps {
   stuckAfterMs: number;
   /** Scale-out: only the process the coordinator elects runs a given fire. */
   coordinator?: RunCoordinator;
-  /** How long the coordinator's lease on one fire lasts (node-cron `distributedLease`). */
+  /** How long the coordinator's lease on one fire lasts (node-cron `distributedLease`); also the stale-run horizon (see runTuning). */
   leaseMs?: number;
   /** Divides the documented rate-limit windows (sandboxes started with the same --time-scale). */
   timeScale?: number;
@@ -142,7 +142,11 @@ export class TenantJob {
     let runtime: TenantRuntime | undefined;
     let status: RunStatus = 'failed';
     try {
-      runtime = await openTenant(loaded, { gates: this.deps.gates, observer: this.deps.metrics.observerFor(this.tenant, progress), logger: this.#logger, ...(this.deps.timeScale === undefined ? {} : { timeScale: this.deps.timeScale }) });
+      runtime = await openTenant(
+        loaded,
+        { gates: this.deps.gates, observer: this.deps.metrics.observerFor(this.tenant, progress), logger: this.#logger, ...(this.deps.timeScale === undefined ? {} : { timeScale: this.deps.timeScale }) },
+        runTuning(this.deps),
+      );
       const result = await runSync(runtime, { signal: current.controller.signal, onProgress: progress, logger: this.#logger });
       status = result.report.status;
       this.#lastRun = { runId: result.report.runId, status, startedAt, finishedAt: new Date().toISOString(), error: result.error?.message ?? null };
@@ -203,6 +207,16 @@ export class TenantJob {
     this.#current?.controller.abort(new Error('the daemon is stopping'));
     await this.#current?.done;
   }
+}
+
+/**
+ * With leases, the run row is heartbeated at least as often as the lease and a run row silent for
+ * the lease TTL counts as abandoned: the engine cannot check a pid on another host, and waiting
+ * its default horizon (minutes) would keep a dead host's tenant blocked long after its lease expired.
+ */
+function runTuning(deps: JobDeps): OpenTenantOptions {
+  if (deps.coordinator === undefined || deps.leaseMs === undefined) return {};
+  return { tuning: { staleAfterMs: deps.leaseMs, heartbeatMs: Math.min(defaultTuning.heartbeatMs, Math.max(1, Math.floor(deps.leaseMs / 3))) } };
 }
 
 /** node-cron's own messages (missed fires, coordinator errors) through the tenant's logger. */
