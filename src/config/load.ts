@@ -22,7 +22,10 @@ export interface LoadedConfig {
   /** The config file's directory: relative sqlite paths were resolved against it. */
   baseDir: string;
   config: ResolvedTenantConfig;
-  /** Values substituted from the environment, for log redaction. */
+  /**
+   * For log redaction: values substituted from the environment, provider credentials (however they
+   * were written) and database passwords.
+   */
   secrets: string[];
   /** Path in the file (e.g. "providers[0].authToken") -> the variable its value came from. */
   secretVars: Record<string, string>;
@@ -44,7 +47,18 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.
     state: resolveStoreUrl(config.state ?? `sqlite:data/${config.tenant}.state.db`, baseDir),
     source: { ...config.source, url: resolveStoreUrl(config.source.url, baseDir) },
   };
-  return { file, baseDir, config: resolved, secrets: substituted.secrets, secretVars: substituted.secretVars };
+  const secrets = [...new Set([...substituted.secrets, ...credentialsOf(resolved)])];
+  return { file, baseDir, config: resolved, secrets, secretVars: substituted.secretVars };
+}
+
+/** Provider fields that hold a credential. The Twilio accountSid names an account: it is not one. */
+const credentialFields = ['authToken', 'apiKey'] as const;
+
+/** Credentials written literally in the file are as secret as those read from the environment. */
+function credentialsOf(config: TenantConfig): string[] {
+  const fields = config.providers.flatMap((provider) => credentialFields.map((field) => (provider as Partial<Record<(typeof credentialFields)[number], string>>)[field]));
+  const passwords = [config.state, config.source.url].map((url) => (url?.startsWith('postgres') && URL.canParse(url) ? decodeURIComponent(new URL(url).password) : undefined));
+  return [...fields, ...passwords].filter((value): value is string => value !== undefined && value !== '');
 }
 
 /**
