@@ -6,7 +6,7 @@
  *
  * Order of a request: route -> authenticate (401) -> injected 429 burst -> rate limit (429, not
  * counted) -> injected 500 -> body size (413) -> the emulator applies it -> injected drop or slow
- * answer -> latency -> response. Everything up to the injected 500 is decided synchronously when
+ * answer -> latency -> response (or the provider's server-timeout answer, when the delays exceed it). Everything up to the injected 500 is decided synchronously when
  * the request's headers arrive, so limits see arrival order and faults are deterministic.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -174,10 +174,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (fault) entry.fault = fault;
       requests.push(entry);
     };
-    const respond = (response: EmulatorResponse, account: string | null, fault: FaultKind | undefined, extraDelayMs = 0): void => {
-      record(response.status, account, response.items ?? 0, fault);
+    const respond = (planned: EmulatorResponse, account: string | null, fault: FaultKind | undefined, extraDelayMs = 0): void => {
+      const { serverTimeout } = emulator;
+      const delayMs = (targeted?.latencyMs ?? 0) + extraDelayMs;
+      // The provider's timeout counts from arrival: the time spent handling the request is part of it.
+      const timeoutInMs = serverTimeout === undefined ? Number.POSITIVE_INFINITY : serverTimeout.ms - (performance.now() - arrival);
+      const timedOut = serverTimeout !== undefined && delayMs > timeoutInMs;
+      const response = timedOut ? serverTimeout.response : planned;
+      record(response.status, account, planned.items ?? 0, fault);
       const text = JSON.stringify(response.body);
-      later((targeted?.latencyMs ?? 0) + extraDelayMs, () => writeJsonText(res, response.status, text, response.headers));
+      later(timedOut ? timeoutInMs : delayMs, () => writeJsonText(res, response.status, text, response.headers));
     };
 
     const auth = emulator.authenticate(req.headers);

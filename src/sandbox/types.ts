@@ -53,6 +53,12 @@ export interface Emulator {
   readonly defaultLimits: readonly RateLimit[];
   /** Whether the provider sends Retry-After with its 429. */
   readonly retryAfterOn429: boolean;
+  /**
+   * The provider's documented server timeout, if any: an answer that would be sent later than `ms`
+   * after arrival (injected slowness, latency) is replaced by `response` at `ms`. Real time: not
+   * divided by timeScale, since client timeouts are not either.
+   */
+  readonly serverTimeout?: { readonly ms: number; readonly response: EmulatorResponse };
   authenticate(headers: IncomingHttpHeaders): AuthResult;
   /** Which rate limits a request counts against. */
   kindOf(method: string, path: string): RequestKind;

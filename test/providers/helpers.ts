@@ -6,6 +6,7 @@ import { createProvider, type ProviderDeps } from '../../src/providers/registry.
 import type { DeleteItem, ItemOutcome, Payload, ProviderAdapter, UpsertItem } from '../../src/providers/types.js';
 import type { Contact } from '../../src/source/contact.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
+import type { FaultSettings } from '../../src/sandbox/types.js';
 
 export const tenant = 'acme';
 
@@ -50,10 +51,49 @@ export function sandboxAdapter<T extends ProviderConfig['type']>(
   const adapter = createProvider(config, {
     gates: new LocalRateGateRegistry(),
     retry: fastRetry,
-    observer: { onRequest: (e) => events.push(e) },
     ...deps,
+    observer: {
+      onRequest: (e) => {
+        events.push(e);
+        deps.observer?.onRequest(e);
+      },
+    },
   });
   return { adapter, events };
+}
+
+/** Deps that let `faults` hit only the first attempt: the sandbox is healthy again for the retry. */
+export function faultOnce(sb: Sandbox, faults: FaultSettings): Partial<ProviderDeps> {
+  sb.faults.set(faults);
+  return { observer: { onRequest: () => sb.faults.clear() } };
+}
+
+/**
+ * The shape of every transient-fault test: the adapter's first attempt meets `faults`, the retry
+ * finds the sandbox healthy. Returns what the adapter answered and reported; callers check the
+ * outcome, the attempts and the provider's own state.
+ */
+export async function upsertThroughFault<T extends ProviderConfig['type']>(
+  sb: Sandbox,
+  type: T,
+  contacts: readonly Contact[],
+  faults: FaultSettings,
+  overrides: Partial<ConfigOf<T>> = {},
+): Promise<{ items: UpsertItem[]; outcomes: ItemOutcome[]; events: RequestEvent[] }> {
+  const { adapter, events } = sandboxAdapter(sb, type, overrides, faultOnce(sb, faults));
+  const items = contacts.map((c) => upsertItem(adapter, c));
+  return { items, outcomes: await adapter.upsert(items), events };
+}
+
+/** Per attempt: [status, attempt number] as the adapter's HTTP client reported them. */
+export function attempts(events: readonly RequestEvent[]): [RequestEvent['status'], number][] {
+  return events.map((e) => [e.status, e.attempt]);
+}
+
+/** For each request the sandbox answered 429: ms from its arrival to the arrival of the next request. */
+export function waitsAfter429(sb: Sandbox): number[] {
+  const log = [...sb.requests].sort((a, b) => a.receivedAt - b.receivedAt);
+  return log.flatMap((r, i) => (r.status === 429 && log[i + 1] ? [log[i + 1]!.receivedAt - r.receivedAt] : []));
 }
 
 export function byId(outcomes: readonly ItemOutcome[]): Map<string, ItemOutcome> {

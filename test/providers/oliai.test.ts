@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { payloadHash } from '../../src/engine/hash.js';
 import type { ItemOutcome, RemoteContact } from '../../src/providers/types.js';
+import type { Contact } from '../../src/source/contact.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
-import { byId, contact, deleteItem, phones, sandboxAdapter, upsertItem } from './helpers.js';
+import { attempts, byId, contact, deleteItem, phones, sandboxAdapter, upsertItem, upsertThroughFault, waitsAfter429 } from './helpers.js';
 
 let sb: Sandbox;
 beforeAll(async () => {
@@ -136,11 +137,55 @@ describe('OliAI adapter against the sandbox', () => {
       const { adapter, events } = sandboxAdapter(limited, 'oliai', { rateLimit: { requests: 100, perSeconds: 1 } });
       await adapter.upsert([upsertItem(adapter, priya)]);
       expect(await adapter.upsert([upsertItem(adapter, ravi)])).toMatchObject([{ status: 'ok' }]);
-      expect(events.map((e) => e.status)).toEqual([201, 429, 201]);
+      expect(attempts(events)).toEqual([[201, 1], [429, 1], [201, 2]]);
       expect(limited.requests.filter((r) => r.status === 429)).toHaveLength(1);
+      // Retry-After: 1 (whole seconds): the retry came no sooner, though fastRetry backs off at most 20 ms.
+      const [wait] = waitsAfter429(limited);
+      expect(wait).toBeGreaterThanOrEqual(1_000);
+      expect(wait).toBeLessThan(2_000);
     } finally {
       await limited.close();
     }
+  });
+
+  it('retries a 429 without Retry-After (undocumented for OliAI) after a backoff', async () => {
+    const { outcomes, events } = await upsertThroughFault(sb, 'oliai', [priya], { rateLimitBursts: 1 });
+    expect(outcomes).toEqual([{ contactId: 'priya', status: 'ok', remoteId: expect.any(String) }]);
+    expect(attempts(events)).toEqual([[429, 1], [201, 2]]);
+    expect(waitsAfter429(sb)).toEqual([expect.any(Number)]);
+    expect(waitsAfter429(sb)[0]).toBeLessThan(500);
+  });
+
+  /** The ids the adapter reported are those OliAI holds, one contact per phone: a replay created nothing twice. */
+  function expectStoredOnce(outcomes: readonly ItemOutcome[], contacts: readonly Contact[]): void {
+    const stored = sb.oliai.contacts();
+    expect([...stored.values()].map((c) => c.phoneNumber).sort()).toEqual(contacts.map((c) => c.phone).sort());
+    for (const outcome of outcomes) expect(stored.has(remoteIdOf(outcome))).toBe(true);
+  }
+
+  it('retries after a timeout (the write was applied); the replay updates the same contact', async () => {
+    const { outcomes, events } = await upsertThroughFault(sb, 'oliai', [priya], { slowRate: 1, slowMs: 2_000 }, { timeoutMs: 300 });
+    expect(outcomes).toEqual([{ contactId: 'priya', status: 'ok', remoteId: expect.any(String) }]);
+    expect(attempts(events)).toEqual([['timeout', 1], [201, 2]]);
+    expect(sb.requests.map((r) => [r.status, r.fault])).toEqual([[201, 'slow'], [201, undefined]]);
+    expectStoredOnce(outcomes, [priya]);
+  });
+
+  it('retries when the connection drops after the write; the replay is harmless', async () => {
+    const { outcomes, events } = await upsertThroughFault(sb, 'oliai', [priya, ravi], { dropAfterApplyRate: 1 });
+    expect(outcomes.map((o) => o.status)).toEqual(['ok', 'ok']);
+    expect(attempts(events)).toEqual([['network', 1], [201, 2]]);
+    expect(sb.requests.map((r) => r.status)).toEqual(['dropped', 201]);
+    expectStoredOnce(outcomes, [priya, ravi]);
+  });
+
+  it('gives up after the bounded retries when every attempt is dropped; no replay stored the contact twice', async () => {
+    sb.faults.set({ dropAfterApplyRate: 1 });
+    const { adapter, events } = sandboxAdapter(sb, 'oliai');
+    await expect(adapter.upsert([upsertItem(adapter, priya)])).rejects.toMatchObject({ code: 'PROVIDER_UNAVAILABLE', message: expect.stringContaining('failed 4 time(s), last: network error') });
+    expect(attempts(events)).toEqual([1, 2, 3, 4].map((n) => ['network', n])); // fastRetry: 3 retries
+    expect(sb.requests.map((r) => r.status)).toEqual(['dropped', 'dropped', 'dropped', 'dropped']);
+    expect([...sb.oliai.contacts().values()].map((c) => c.phoneNumber)).toEqual([priya.phone]);
   });
 
   it('throws PROVIDER_AUTH for a revoked key', async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { payloadHash } from '../../src/engine/hash.js';
 import type { RemoteContact } from '../../src/providers/types.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
-import { byId, contact, deleteItem, phones, sandboxAdapter, upsertItem } from './helpers.js';
+import { attempts, byId, contact, deleteItem, faultOnce, phones, sandboxAdapter, upsertItem, upsertThroughFault, waitsAfter429 } from './helpers.js';
 
 let sb: Sandbox;
 beforeAll(async () => {
@@ -145,10 +145,59 @@ describe('Trackly adapter against the sandbox', () => {
   });
 
   it('retries a 500 internal_error for the batch, then delivers', async () => {
-    sb.faults.set({ errorRate: 1 });
-    const { adapter, events } = sandboxAdapter(sb, 'trackly', {}, { observer: { onRequest: (e) => (events.push(e), sb.faults.clear()) } });
+    const { adapter, events } = sandboxAdapter(sb, 'trackly', {}, faultOnce(sb, { errorRate: 1 }));
     expect(await adapter.upsert([upsertItem(adapter, ada)])).toEqual([{ contactId: 'ada', status: 'ok' }]);
-    expect(events.map((e) => e.status)).toEqual([500, 201]);
+    expect(attempts(events)).toEqual([[500, 1], [201, 2]]);
+  });
+
+  it('retries a 429 without Retry-After (as Trackly sends it) after a backoff, then delivers', async () => {
+    const { outcomes, events } = await upsertThroughFault(sb, 'trackly', [ada], { rateLimitBursts: 1 });
+    expect(outcomes).toEqual([{ contactId: 'ada', status: 'ok' }]);
+    expect(attempts(events)).toEqual([[429, 1], [201, 2]]);
+    // fastRetry's backoff is at most 20 ms: nothing made the client wait a second.
+    expect(waitsAfter429(sb)).toEqual([expect.any(Number)]);
+    expect(waitsAfter429(sb)[0]).toBeLessThan(500);
+  });
+
+  it('honours a Retry-After when a 429 carries one', async () => {
+    const { outcomes, events } = await upsertThroughFault(sb, 'trackly', [ada], { rateLimitBursts: 1, rateLimitBurstRetryAfterSeconds: 1 });
+    expect(outcomes).toEqual([{ contactId: 'ada', status: 'ok' }]);
+    expect(attempts(events)).toEqual([[429, 1], [201, 2]]);
+    const [wait] = waitsAfter429(sb);
+    expect(wait).toBeGreaterThanOrEqual(1_000);
+    expect(wait).toBeLessThan(2_000);
+  });
+
+  it('retries after a timeout (the write was applied); the replay leaves one subscription', async () => {
+    const { outcomes, events } = await upsertThroughFault(sb, 'trackly', [ada], { slowRate: 1, slowMs: 2_000 }, { timeoutMs: 300 });
+    expect(outcomes).toEqual([{ contactId: 'ada', status: 'ok' }]);
+    expect(attempts(events)).toEqual([['timeout', 1], [201, 2]]);
+    expect(sb.requests.map((r) => [r.status, r.fault, r.items])).toEqual([[201, 'slow', 1], [201, undefined, 1]]);
+    expect([...sb.trackly.listContacts(list).entries()].map(([phone, c]) => [phone, c.active])).toEqual([[ada.phone, true]]);
+    expect(sb.trackly.contacts().size).toBe(1);
+  });
+
+  it('retries when the connection drops after the write; the replay is harmless', async () => {
+    const { outcomes, events } = await upsertThroughFault(sb, 'trackly', [ada, bob], { dropAfterApplyRate: 1 });
+    expect(outcomes).toEqual([
+      { contactId: 'ada', status: 'ok' },
+      { contactId: 'bob', status: 'ok' },
+    ]);
+    expect(attempts(events)).toEqual([['network', 1], [201, 2]]);
+    expect(sb.requests.map((r) => r.status)).toEqual(['dropped', 201]);
+    expect([...sb.trackly.listContacts(list).keys()].sort()).toEqual([ada.phone, bob.phone]);
+    expect(sb.trackly.listContacts(list).get(ada.phone)?.custom_fields).toMatchObject({ tier: 'gold', name: 'Ada' });
+    expect(sb.trackly.contacts().size).toBe(2);
+  });
+
+  it('gives up after the bounded retries when every attempt is dropped; no replay stored the contact twice', async () => {
+    sb.faults.set({ dropAfterApplyRate: 1 });
+    const { adapter, events } = sandboxAdapter(sb, 'trackly');
+    await expect(adapter.upsert([upsertItem(adapter, ada)])).rejects.toMatchObject({ code: 'PROVIDER_UNAVAILABLE', message: expect.stringContaining('failed 4 time(s), last: network error') });
+    expect(attempts(events)).toEqual([1, 2, 3, 4].map((n) => ['network', n])); // fastRetry: 3 retries
+    expect(sb.requests.map((r) => r.status)).toEqual(['dropped', 'dropped', 'dropped', 'dropped']);
+    expect(sb.trackly.contacts().size).toBe(1);
+    expect(sb.trackly.listContacts(list).get(ada.phone)?.active).toBe(true);
   });
 
   it('throws PROVIDER_AUTH for a wrong API key, never showing it', async () => {

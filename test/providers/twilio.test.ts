@@ -1,7 +1,7 @@
 import twilio from 'twilio';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
-import { byId, contact, phones, sandboxAdapter, upsertItem } from './helpers.js';
+import { attempts, byId, contact, phones, sandboxAdapter, upsertItem, upsertThroughFault, waitsAfter429 } from './helpers.js';
 import { startRecordingProxy } from './recording-proxy.js';
 
 let sb: Sandbox;
@@ -120,29 +120,57 @@ describe('Twilio adapter against the sandbox', () => {
     expect(sb.requests).toHaveLength(1);
   });
 
-  it('retries a 429 (Twilio sends no Retry-After) and then delivers', async () => {
+  it('retries a 429 without Retry-After (as Twilio documents it) after a backoff, and then delivers', async () => {
     sb.faults.set({ rateLimitBursts: 2 });
     const { adapter, events } = sandboxAdapter(sb, 'twilio');
     expect(await adapter.upsert([upsertItem(adapter, ada)])).toEqual([{ contactId: 'ada', status: 'ok' }]);
-    expect(events.map((e) => e.status)).toEqual([429, 429, 201]);
+    expect(attempts(events)).toEqual([[429, 1], [429, 2], [201, 3]]);
+    // fastRetry's backoff is at most 20 ms: nothing made the client wait a second.
+    expect(waitsAfter429(sb)).toEqual([expect.any(Number), expect.any(Number)]);
+    expect(Math.max(...waitsAfter429(sb))).toBeLessThan(500);
   });
 
-  it('retries after a timeout; the replay carries the same correlation id', async () => {
-    sb.faults.set({ slowRate: 1, slowMs: 3_000 });
-    const { adapter, events } = sandboxAdapter(sb, 'twilio', { timeoutMs: 300 }, { observer: { onRequest: (e) => (events.push(e), sb.faults.clear()) } });
-    const item = upsertItem(adapter, ada);
-    expect(await adapter.upsert([item])).toEqual([{ contactId: 'ada', status: 'ok' }]);
-    expect(events.map((e) => e.status)).toEqual(['timeout', 201]);
-    expect(sb.twilio.contacts.get(ada.phone)).toMatchObject({ upserts: 2, correlation_id: item.correlationId });
+  it('honours a Retry-After when a 429 carries one (undocumented for Twilio)', async () => {
+    const { outcomes, events } = await upsertThroughFault(sb, 'twilio', [ada], { rateLimitBursts: 1, rateLimitBurstRetryAfterSeconds: 1 });
+    expect(outcomes).toEqual([{ contactId: 'ada', status: 'ok' }]);
+    expect(attempts(events)).toEqual([[429, 1], [201, 2]]);
+    const [wait] = waitsAfter429(sb);
+    expect(wait).toBeGreaterThanOrEqual(1_000);
+    expect(wait).toBeLessThan(2_000);
+  });
+
+  it('retries after a client timeout; the replay carries the same correlation id', async () => {
+    const { items, outcomes, events } = await upsertThroughFault(sb, 'twilio', [ada], { slowRate: 1, slowMs: 2_000 }, { timeoutMs: 300 });
+    expect(outcomes).toEqual([{ contactId: 'ada', status: 'ok' }]);
+    expect(attempts(events)).toEqual([['timeout', 1], [201, 2]]);
+    expect(sb.twilio.contacts.get(ada.phone)).toMatchObject({ upserts: 2, correlation_id: items[0]!.correlationId });
+    expect(sb.twilio.contacts.size).toBe(1);
+  });
+
+  it("answers 504 at Twilio's 3 s server timeout (the write applied); the adapter retries and the replay is harmless", async () => {
+    // Slower than the server's 3 s but within the adapter's default 5 s: the server's answer arrives.
+    const { items, outcomes, events } = await upsertThroughFault(sb, 'twilio', [ada], { slowRate: 1, slowMs: 4_500 });
+    expect(outcomes).toEqual([{ contactId: 'ada', status: 'ok' }]);
+    expect(attempts(events)).toEqual([[504, 1], [201, 2]]);
+    expect(events[0]!.durationMs).toBeGreaterThanOrEqual(2_900);
+    expect(events[0]!.durationMs).toBeLessThan(4_000);
+    expect(sb.requests.map((r) => [r.status, r.fault])).toEqual([[504, 'slow'], [201, undefined]]);
+    expect(sb.twilio.contacts.get(ada.phone)).toMatchObject({ upserts: 2, correlation_id: items[0]!.correlationId });
     expect(sb.twilio.contacts.size).toBe(1);
   });
 
   it('retries when the connection drops after the write; the replay is idempotent', async () => {
-    sb.faults.set({ dropAfterApplyRate: 1 });
-    const { adapter, events } = sandboxAdapter(sb, 'twilio', {}, { observer: { onRequest: (e) => (events.push(e), sb.faults.clear()) } });
-    expect(await adapter.upsert([upsertItem(adapter, ada), upsertItem(adapter, bob)])).toHaveLength(2);
+    const { outcomes, events } = await upsertThroughFault(sb, 'twilio', [ada, bob], { dropAfterApplyRate: 1 });
+    expect(outcomes).toEqual([
+      { contactId: 'ada', status: 'ok' },
+      { contactId: 'bob', status: 'ok' },
+    ]);
+    expect(attempts(events)).toEqual([['network', 1], [201, 2]]);
     expect(sb.requests.map((r) => r.status)).toEqual(['dropped', 201]);
-    expect(sb.twilio.contacts.size).toBe(2);
+    expect([...sb.twilio.contacts.values()].map((c) => [c.contact_id, c.upserts])).toEqual([
+      [ada.phone, 2],
+      [bob.phone, 2],
+    ]);
   });
 
   it('throws PROVIDER_UNAVAILABLE when nothing got through, but keeps what a first request delivered', async () => {

@@ -59,6 +59,11 @@ export class TwilioEmulator implements Emulator {
   readonly defaultLimits: readonly RateLimit[] = [{ requests: 100, perSeconds: 60, scope: 'all' }];
   /** Twilio does not document Retry-After on this API. */
   readonly retryAfterOn429 = false;
+  /**
+   * "Contact API has a timeout value of 3 seconds"; what it then answers is undocumented: a 504 in
+   * Twilio's error format, sent after the write was applied (the outcome is unknown to the client).
+   */
+  readonly serverTimeout = { ms: 3_000, response: twilioError(504, 20504, 'Gateway Timeout: the request took longer than 3 seconds') };
 
   private readonly tokens = new Map<string, string>();
   private readonly stores = new Map<string, Map<string, TwilioContact>>();
