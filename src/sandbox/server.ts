@@ -177,13 +177,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const respond = (planned: EmulatorResponse, account: string | null, fault: FaultKind | undefined, extraDelayMs = 0): void => {
       const { serverTimeout } = emulator;
       const delayMs = (targeted?.latencyMs ?? 0) + extraDelayMs;
-      // The provider's timeout counts from arrival: the time spent handling the request is part of it.
-      const timeoutInMs = serverTimeout === undefined ? Number.POSITIVE_INFINITY : serverTimeout.ms - (performance.now() - arrival);
-      const timedOut = serverTimeout !== undefined && delayMs > timeoutInMs;
+      const timedOut = serverTimeout !== undefined && delayMs > serverTimeout.ms;
       const response = timedOut ? serverTimeout.response : planned;
       record(response.status, account, planned.items ?? 0, fault);
       const text = JSON.stringify(response.body);
-      later(timedOut ? timeoutInMs : delayMs, () => writeJsonText(res, response.status, text, response.headers));
+      // The provider's timeout runs from the request's arrival.
+      const sendInMs = timedOut ? serverTimeout.ms - (performance.now() - arrival) : delayMs;
+      later(sendInMs, () => writeJsonText(res, response.status, text, response.headers));
     };
 
     const auth = emulator.authenticate(req.headers);

@@ -54,9 +54,9 @@ export interface Emulator {
   /** Whether the provider sends Retry-After with its 429. */
   readonly retryAfterOn429: boolean;
   /**
-   * The provider's documented server timeout, if any: an answer that would be sent later than `ms`
-   * after arrival (injected slowness, latency) is replaced by `response` at `ms`. Real time: not
-   * divided by timeScale, since client timeouts are not either.
+   * The provider's documented server timeout, if any: an answer delayed by more than `ms` (injected
+   * slowness plus latency) is replaced by `response`, sent `ms` after the request's arrival. Real
+   * time: not divided by timeScale, since client timeouts are not either.
    */
   readonly serverTimeout?: { readonly ms: number; readonly response: EmulatorResponse };
   authenticate(headers: IncomingHttpHeaders): AuthResult;
