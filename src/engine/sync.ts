@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ContactSyncError, PlanStaleError, SafetyRefusal } from '../errors.js';
+import { withRunLogger } from '../log/run-logger.js';
 import { INVALID_PROVIDER } from '../state/rejections.js';
 import { type ProviderApplyResult, applyProvider } from './apply.js';
 import type { Problem } from './journal.js';
@@ -54,11 +55,16 @@ export interface SyncResult {
 const examplesPerProvider = 5;
 const maxProblems = 100;
 
-export async function runSync(runtime: TenantRuntime, options: SyncOptions = {}): Promise<SyncResult> {
-  const logger = options.logger ?? runtime.logger;
+export function runSync(runtime: TenantRuntime, options: SyncOptions = {}): Promise<SyncResult> {
+  const runId = randomUUID();
+  // Every line of the run carries its id, the adapters' too (they find this logger in the run's async context).
+  const logger = (options.logger ?? runtime.logger).child({ runId });
+  return withRunLogger(logger, () => syncRun(runtime, options, runId, logger));
+}
+
+async function syncRun(runtime: TenantRuntime, options: SyncOptions, runId: string, logger: Logger): Promise<SyncResult> {
   const { state, tuning } = runtime;
   const dryRun = options.dryRun === true;
-  const runId = randomUUID();
   const startedAt = tuning.clock();
   const header = options.planFile === undefined ? undefined : await readPlanHeader(options.planFile);
   const targets = header === undefined ? runtime.targets : runtime.targets.filter((t) => header.options.providers.includes(t.name));
@@ -73,7 +79,7 @@ export async function runSync(runtime: TenantRuntime, options: SyncOptions = {})
   const result: SyncResult = { report, examples: [], problems: [], deferred: {}, pending: {} };
   runtime.requests.reset();
   if (!dryRun) await beginRun(state, { runId, kind: 'sync', planId: header?.planId ?? null }, tuning);
-  const stopHeartbeat = dryRun ? () => {} : startHeartbeat(state, runId, tuning, logger);
+  const stopHeartbeat = dryRun ? () => {} : startHeartbeat(state, runId, tuning, options.logger ?? runtime.logger); // it names the run itself
   const staging = new Staging({ memoryLimit: tuning.stagingMemoryLimit });
   try {
     if (header !== undefined) await checkPlanNotApplied(runtime, header);
@@ -93,7 +99,7 @@ export async function runSync(runtime: TenantRuntime, options: SyncOptions = {})
       report.providers[name]!.planned = planned;
       result.deferred[name] = deferred;
     }
-    logger.info({ runId, sourceRows: plan.sourceRows, spilled: staging.spilled, planned: report.providers }, 'plan ready');
+    logger.info({ sourceRows: plan.sourceRows, spilled: staging.spilled, providers: report.providers }, 'plan ready');
     if (header !== undefined) checkPlanCurrent(header, plan);
     if (options.allowDeletes !== true) checkSafety(plan, runtime.config.safety);
 
@@ -137,14 +143,14 @@ export async function runSync(runtime: TenantRuntime, options: SyncOptions = {})
     if (failure !== undefined) result.error = failure instanceof Error ? failure : new Error(String(failure));
     else if (outcomes.some((o) => o.aborted)) result.error = new ContactSyncError('ABORTED', 'the run was stopped; batches in flight were journaled and the rest resumes next run');
     await finishRun(runtime, runId, result);
-    logger.info({ runId, status: report.status, providers: report.providers }, 'sync finished');
+    logger.info({ status: report.status, providers: report.providers }, 'sync finished');
     return result;
   } catch (error) {
     if (error instanceof SafetyRefusal || error instanceof PlanStaleError) {
       report.status = 'refused';
       result.error = error;
       if (!dryRun) await finishRun(runtime, runId, result);
-      logger.warn({ runId, reason: error.message }, 'sync refused');
+      logger.warn({ reason: error.message }, 'sync refused');
       return result;
     }
     if (!dryRun) {

@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { ProviderError } from '../errors.js';
+import { runLogger } from '../log/run-logger.js';
 import { backoffDelayMs, defaultRetryPolicy, parseRetryAfter } from './backoff.js';
 import { type Clock, systemClock } from './clock.js';
 import { errorFieldsOf } from './error-body.js';
@@ -25,6 +26,7 @@ export interface HttpClientOptions {
   /** Sent with every request: the credentials. Never logged, never part of an error. */
   headers: Record<string, string>;
   observer?: RequestObserver;
+  /** Used outside a run; within one, the run's logger (src/log/run-logger.ts). Lines carry `provider` either way. */
   logger?: Logger;
   clock?: Clock;
 }
@@ -76,10 +78,9 @@ export class HttpClient {
       if (attempt > this.#policy.maxRetries || elapsedMs + delayMs > this.#policy.maxElapsedMs) {
         throw this.#unavailable(req, attempt, result, retryAfterMs);
       }
-      this.#options.logger?.warn(
-        { provider: this.provider, method: req.method, path: req.path, outcome: outcomeOf(result), attempt, delayMs },
-        'provider request failed; retrying',
-      );
+      runLogger(this.#options.logger)
+        ?.child({ provider: this.provider })
+        .warn({ method: req.method, path: req.path, outcome: outcomeOf(result), attempt, delayMs }, 'provider request failed; retrying');
       await this.#clock.sleep(delayMs, signal);
     }
   }
