@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RunReport } from '../engine/report.js';
+import type { SyncResult } from '../engine/sync.js';
 import type { RequestEvent, RequestObserver } from '../http/types.js';
 
 /** What the gauges read at scrape time. */
@@ -23,7 +24,7 @@ export class DaemonMetrics {
   readonly #duration: Histogram<'tenant' | 'status'>;
   readonly #contacts: Counter<'tenant' | 'provider' | 'outcome'>;
   readonly #requests: Counter<'tenant' | 'provider' | 'status'>;
-  readonly #retries: Counter<'tenant' | 'provider'>;
+  readonly #retries: Counter<'tenant' | 'provider' | 'status'>;
   readonly #rateLimited: Counter<'tenant' | 'provider'>;
 
   constructor(sources: MetricsSources) {
@@ -55,7 +56,12 @@ export class DaemonMetrics {
       labelNames: ['tenant', 'provider', 'status'],
       registers,
     });
-    this.#retries = new Counter({ name: 'contact_sync_retries_total', help: 'Requests that were retries of an earlier attempt.', labelNames: ['tenant', 'provider'], registers });
+    this.#retries = new Counter({
+      name: 'contact_sync_retries_total',
+      help: 'HTTP requests to providers that were retries of an earlier attempt, by the HTTP status (or timeout / network) the retry got.',
+      labelNames: ['tenant', 'provider', 'status'],
+      registers,
+    });
     this.#rateLimited = new Counter({ name: 'contact_sync_rate_limited_total', help: 'HTTP 429 answers received.', labelNames: ['tenant', 'provider'], registers });
     new Gauge({
       name: 'contact_sync_rate_gate_waiting',
@@ -102,22 +108,24 @@ export class DaemonMetrics {
   observerFor(tenant: string, onEvent?: (event: RequestEvent) => void): RequestObserver {
     return {
       onRequest: (event) => {
-        const labels = { tenant, provider: event.provider };
-        this.#requests.inc({ ...labels, status: String(event.status) });
+        const labels = { tenant, provider: event.provider, status: String(event.status) };
+        this.#requests.inc(labels);
         if (event.attempt > 1) this.#retries.inc(labels);
-        if (event.status === 429) this.#rateLimited.inc(labels);
+        if (event.status === 429) this.#rateLimited.inc({ tenant, provider: event.provider });
         onEvent?.(event);
       },
     };
   }
 
-  runFinished(tenant: string, status: RunReport['status'], seconds: number, report?: RunReport): void {
+  /** `result`: absent when the run failed before it had one (the tenant could not be opened). */
+  runFinished(tenant: string, status: RunReport['status'], seconds: number, result?: Pick<SyncResult, 'report' | 'orphaned'>): void {
     this.#runs.inc({ tenant, status });
     this.#duration.observe({ tenant, status }, seconds);
-    for (const [provider, p] of Object.entries(report?.providers ?? {})) {
+    for (const [provider, p] of Object.entries(result?.report.providers ?? {})) {
       this.#contacts.inc({ tenant, provider, outcome: 'applied' }, p.applied.create + p.applied.update + p.applied.delete);
       this.#contacts.inc({ tenant, provider, outcome: 'rejected' }, p.rejected);
-      this.#contacts.inc({ tenant, provider, outcome: 'orphaned' }, p.planned.orphan);
+      // What the run recorded, not what it planned: phone changes leave orphans too, and a stopped run records fewer.
+      this.#contacts.inc({ tenant, provider, outcome: 'orphaned' }, result?.orphaned[provider] ?? 0);
     }
   }
 

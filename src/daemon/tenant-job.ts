@@ -150,7 +150,7 @@ export class TenantJob {
       const result = await runSync(runtime, { signal: current.controller.signal, onProgress: progress, logger: this.#logger });
       status = result.report.status;
       this.#lastRun = { runId: result.report.runId, status, startedAt, finishedAt: new Date().toISOString(), error: result.error?.message ?? null };
-      this.deps.metrics.runFinished(this.tenant, status, (Date.now() - current.startedAt) / 1000, result.report);
+      this.deps.metrics.runFinished(this.tenant, status, (Date.now() - current.startedAt) / 1000, result);
       if (status === 'ok' || status === 'partial') this.#lastSuccessAt = new Date();
       if (result.error !== undefined) this.#logger.warn({ runId: result.report.runId, status, reason: result.error.message }, 'run did not finish cleanly');
     } catch (error) {

@@ -48,6 +48,8 @@ export interface SyncResult {
   deferred: Record<string, number>;
   /** Per provider: changes still pending for the next run (transient failures, unsent after a failure). */
   pending: Record<string, number>;
+  /** Per provider: contacts recorded as orphans this run (deletes it cannot do, old phones of phone changes). */
+  orphaned: Record<string, number>;
   /** Why the run was refused or failed (the refusal, the provider error, or ABORTED). */
   error?: ContactSyncError | Error;
 }
@@ -76,7 +78,7 @@ async function syncRun(runtime: TenantRuntime, options: SyncOptions, runId: stri
     status: 'ok',
     providers: Object.fromEntries(targets.map((t) => [t.name, emptyProviderReport()])),
   };
-  const result: SyncResult = { report, examples: [], problems: [], deferred: {}, pending: {} };
+  const result: SyncResult = { report, examples: [], problems: [], deferred: {}, pending: {}, orphaned: {} };
   runtime.requests.reset();
   if (!dryRun) await beginRun(state, { runId, kind: 'sync', planId: header?.planId ?? null }, tuning);
   const stopHeartbeat = dryRun ? () => {} : startHeartbeat(state, runId, tuning, options.logger ?? runtime.logger); // it names the run itself
@@ -179,6 +181,7 @@ function absorbOutcome(result: SyncResult, provider: string, outcome: ProviderAp
   entry.requests = requests;
   entry.retries = retries;
   result.pending[provider] = outcome.pending;
+  result.orphaned[provider] = outcome.orphaned;
   // Provider rejections come before source-invalid rows: they are news, the invalid rows were known at plan time.
   const invalidFrom = result.problems.findIndex((p) => p.provider === INVALID_PROVIDER);
   const at = invalidFrom === -1 ? result.problems.length : invalidFrom;

@@ -1,9 +1,11 @@
 /**
  * The daemon in-process, on second-level schedules against sandboxes over loopback: tenants
  * converge, a tenant whose provider is down neither delays the others nor overlaps itself, and
- * /metrics (parsed as Prometheus text) counts exactly the requests the sandbox received.
+ * /metrics (parsed as Prometheus text) counts exactly the requests, 429s and retries the sandbox
+ * received, and the orphans the runs recorded.
  */
 import { rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +15,7 @@ import type { DaemonHealth } from '../../src/daemon/health-server.js';
 import { createLogger } from '../../src/log/logger.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { importCsv } from '../../src/source/import.js';
-import { contactRows, tempDir, writeCsv, writeTenant } from '../cli/helpers.js';
+import { type TenantSetup, contactRows, phoneFor, tempDir, writeCsv, writeTenant } from '../cli/helpers.js';
 import { waitFor } from './helpers.js';
 import { parsePrometheus, sumOf } from './prometheus.js';
 
@@ -21,20 +23,23 @@ let sandbox: Sandbox;
 let downSandbox: Sandbox;
 let dir: string;
 let daemon: Daemon;
+let beta: TenantSetup;
+const env: Record<string, string> = {};
 const logLines: string[] = [];
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0, timeScale: 60 });
+  // Trackly answers its first requests 429: the client retries them (backoff, no Retry-After).
+  sandbox = await startSandbox({ port: 0, timeScale: 60, faults: { rateLimitBursts: 3, providers: ['trackly'] } });
   // A provider that is down: its port refuses connections.
   downSandbox = await startSandbox({ port: 0 });
   await downSandbox.close();
   dir = tempDir('cs-daemon-');
-  const env: Record<string, string> = {};
   const tenants = [
     writeTenant(dir, { tenant: 'alpha', sandbox, providers: ['oliai', 'trackly'], schedule: '* * * * * *' }),
     writeTenant(dir, { tenant: 'beta', sandbox, providers: ['twilio'], schedule: '* * * * * *' }),
     writeTenant(dir, { tenant: 'down', sandbox: downSandbox, providers: ['oliai'], schedule: '* * * * * *' }),
   ];
+  beta = tenants[1]!;
   for (const [i, tenant] of tenants.entries()) {
     Object.assign(env, tenant.env);
     const csv = writeCsv(join(dir, `${i}.csv`), contactRows(30 + i * 10, i * 1000));
@@ -96,9 +101,44 @@ describe('daemon', () => {
     }
     expect(counted).toEqual(expected);
     expect(sumOf(m, 'contact_sync_requests_total', { tenant: 'down', status: 'network' })).toBeGreaterThan(0);
+
+    // Every 429 in the log was counted; so was every retry, by the status it got. Each endpoint
+    // here sees one request at a time, so a request that follows a retryable answer on its
+    // endpoint is that request's retry.
+    const rateLimited = new Map<string, number>();
+    const retries = new Map<string, number>();
+    const lastStatus = new Map<string, number | 'dropped'>();
+    for (const r of sandbox.requests) {
+      const endpoint = `${r.account} ${r.provider} ${r.method} ${r.path}`;
+      const before = lastStatus.get(endpoint);
+      if (before !== undefined && (before === 'dropped' || before === 429 || before >= 500)) retries.set(`${r.provider} ${r.status}`, (retries.get(`${r.provider} ${r.status}`) ?? 0) + 1);
+      lastStatus.set(endpoint, r.status);
+      if (r.status === 429) rateLimited.set(r.provider, (rateLimited.get(r.provider) ?? 0) + 1);
+    }
+    expect(rateLimited.get('trackly')).toBe(3);
+    expect(retries).toEqual(new Map([['trackly 429', 2], ['trackly 201', 1]]));
+    const healthy = m.filter((s) => s.labels.tenant !== 'down');
+    expect(new Map(healthy.filter((s) => s.name === 'contact_sync_rate_limited_total' && s.value > 0).map((s) => [s.labels.provider, s.value]))).toEqual(rateLimited);
+    expect(new Map(healthy.filter((s) => s.name === 'contact_sync_retries_total' && s.value > 0).map((s) => [`${s.labels.provider} ${s.labels.status}`, s.value]))).toEqual(retries);
+
     expect(sumOf(m, 'contact_sync_contacts_total', { tenant: 'beta', provider: 'twilio', outcome: 'applied' })).toBe(40);
     expect(m.some((s) => s.name === 'contact_sync_seconds_since_last_success' && s.labels.tenant === 'alpha')).toBe(true);
     expect(m.some((s) => s.name === 'contact_sync_run_duration_seconds_count' && s.labels.tenant === 'beta')).toBe(true);
     expect(sumOf(m, 'contact_sync_run_in_progress', { tenant: 'down' })).toBe(1);
+  });
+
+  it('counts the orphans runs record, those of phone changes included', async () => {
+    // Twilio cannot delete: a contact removed from the source and the old phones of two changed
+    // ones become orphans.
+    const rows = contactRows(40, 1000);
+    const changed = rows.slice(1).map((r, i) => (i < 2 ? { ...r, phone: phoneFor(5000 + i) } : r));
+    const before = sumOf(await metrics(), 'contact_sync_runs_total', { tenant: 'beta', status: 'ok' });
+    await importCsv(await loadConfig(beta.file, env), writeCsv(join(dir, 'beta-changed.csv'), changed), { replace: true });
+    await waitFor(async () => sumOf(await metrics(), 'contact_sync_runs_total', { tenant: 'beta', status: 'ok' }) >= before + 2, 'two more ok runs of beta');
+    const state = new Database(beta.stateDb, { readonly: true });
+    const { n } = state.prepare("select count(*) as n from cs_orphans where tenant = 'beta'").get() as { n: number };
+    state.close();
+    expect(n).toBe(3);
+    expect(sumOf(await metrics(), 'contact_sync_contacts_total', { tenant: 'beta', provider: 'twilio', outcome: 'orphaned' })).toBe(n);
   });
 });
