@@ -19,7 +19,9 @@ import SQLite from 'better-sqlite3';
 import { migrate } from '../src/db/migrate.js';
 import { openStore } from '../src/db/open.js';
 import { MAPPING_VERSION, payloadHash, sourceKey } from '../src/engine/hash.js';
-import type { NormaliseRow, PlanTarget } from '../src/engine/plan.js';
+import type { PlanTarget } from '../src/engine/plan.js';
+import type { SourceContact } from '../src/source/contact.js';
+import type { ContactResult } from '../src/source/normalise.js';
 import type { SourceReader } from '../src/source/types.js';
 import { openStateStore } from '../src/state/store.js';
 import { fakeContact, maxContacts, sampleIndexes } from './fake-contacts.js';
@@ -39,7 +41,7 @@ export interface DatasetSpec {
 export interface BaselineSpec {
   tenant: string;
   targets: readonly PlanTarget[];
-  normalise: NormaliseRow;
+  normalise: (row: SourceContact) => ContactResult;
   defaultCountry: string | undefined;
   /** Opens a reader over a source file (the real reader, as the tenant would read it). */
   openReader: (sourcePath: string) => SourceReader;

@@ -8,6 +8,7 @@
 import { runSync } from '../../src/engine/sync.js';
 import type { TenantRuntime } from '../../src/engine/runtime.js';
 import type { ProviderType } from '../../src/sandbox/types.js';
+import { toContact } from '../../src/source/normalise.js';
 import { openSource } from '../../src/source/reader.js';
 import { type Dataset, prepareDataset } from '../generate.js';
 import { mb, measure, median, processPeakRss, seconds } from '../measure.js';
@@ -29,7 +30,7 @@ export const planTargets = { ratio: 2, rssMb: 300 } as const;
 /** Generates (or finds cached) the dataset and baseline the figure reads. */
 export async function preparePlanDataset(params: PlanParams): Promise<Dataset> {
   const endpoints = offlineEndpoints.filter((e) => params.providers.includes(e.type));
-  // A runtime only to get the engine's view of each provider (adapter, mapping tag, normaliser).
+  // A runtime only to get the engine's view of each provider (adapter, mapping tag).
   const probe = await openBenchTenant(benchConfig({ sourcePath: ':memory:', stateUrl: 'sqlite::memory:', providers: endpoints }));
   try {
     return await prepareDataset(
@@ -40,7 +41,7 @@ export async function preparePlanDataset(params: PlanParams): Promise<Dataset> {
         baseline: {
           tenant: benchTenant,
           targets: probe.targets,
-          normalise: probe.normalise,
+          normalise: (row) => toContact(row, benchDefaultCountry),
           defaultCountry: benchDefaultCountry,
           openReader: (path) => openSource(benchConfig({ sourcePath: path, stateUrl: 'sqlite::memory:', providers: endpoints }).config.source, process.cwd()),
         },

@@ -2,7 +2,8 @@
  * The journal around one batch: its items are written to the outbox in one statement BEFORE the
  * request; AFTER the response, in ONE transaction, the outbox rows are settled, the baseline moves
  * for each confirmed success, rejections and orphans are recorded. A process that dies in between
- * leaves the batch in the outbox, and the next run replays it with the same correlation ids.
+ * leaves the batch in the outbox, and the next run replays it with the same correlation ids. Both
+ * writes go through the state's group commit: batches settling at the same moment share a commit.
  */
 import { randomUUID } from 'node:crypto';
 import type { OutboxRow } from '../state/outbox.js';
@@ -75,8 +76,8 @@ export class Journal {
     const createdAt = this.#context.clock().toISOString();
     const batchId = nextBatchId();
     const batch: OutboxRow[] = rows.map((row) => ({ ...row, batch_id: batchId, run_id: this.#context.runId, created_at: createdAt }));
-    // One statement: atomic, and durable once it returns, without a transaction of its own.
-    await this.#context.state.outbox.write(batch);
+    // One statement, durable once the (group) commit returns: only then may the request go out.
+    await this.#context.state.commit((tx) => tx.outbox.write(batch));
     return this.replay(batch);
   }
 
@@ -140,7 +141,7 @@ export class Journal {
     if (failed.length > 0) this.#held.rejections = true;
     const held = this.#held;
 
-    await this.#context.state.transaction(async (tx) => {
+    await this.#context.state.commit(async (tx) => {
       // A transient failure settles nothing: an earlier attempt of the item may have been applied,
       // so it stays journaled (in flight) until an attempt gets a definite answer.
       await tx.outbox.settle(provider, batch[0]!.batch_id, result.retryable.map((r) => r.contact_id));

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
 import type { RateGateRegistry, RequestObserver, RetryPolicy } from '../http/types.js';
 import { createProvider } from '../providers/index.js';
-import { toContact } from '../source/normalise.js';
+import { pageNormaliser } from '../source/phone-pool.js';
 import { openSource } from '../source/reader.js';
 import { openStateStore } from '../state/store.js';
 import { RequestTally } from './request-tally.js';
@@ -49,7 +49,7 @@ export async function openTenant(loaded: LoadedConfig, deps: TenantDeps, options
       store,
       source,
       adapters,
-      normalise: (row) => toContact(row, config.source.defaultCountry),
+      normalise: pageNormaliser(config.source.defaultCountry),
       requests,
       ...(deps.logger === undefined ? {} : { logger: deps.logger }),
       ...(options.providers === undefined ? {} : { providers: options.providers }),

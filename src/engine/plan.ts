@@ -12,7 +12,9 @@ import { INVALID_PROVIDER } from '../state/rejections.js';
 import type { TenantState } from '../state/store.js';
 import { StoreError } from '../errors.js';
 import type { ProviderAdapter } from '../providers/types.js';
-import type { Contact, InvalidReason, SourceContact } from '../source/contact.js';
+import type { Contact, SourceContact } from '../source/contact.js';
+import type { ContactResult } from '../source/normalise.js';
+import type { NormalisePage } from '../source/phone-pool.js';
 import type { SourceReader } from '../source/types.js';
 import { KeyedCursor } from './cursor.js';
 import { Fingerprint, isProviderKey, payloadHash, providerKey, sourceKey } from './hash.js';
@@ -21,7 +23,6 @@ import { PhoneIndex, updatedMs } from './phone-index.js';
 import { RowLog } from './row-log.js';
 import type { Staging } from './staging.js';
 
-export type NormaliseRow = (row: SourceContact) => { ok: true; contact: Contact } | { ok: false; invalid: InvalidReason };
 
 export interface PlanTarget {
   name: string;
@@ -64,7 +65,7 @@ export interface PlanInput {
   state: TenantState;
   source: SourceReader;
   targets: readonly PlanTarget[];
-  normalise: NormaliseRow;
+  normalise: NormalisePage;
   defaultCountry: string | undefined;
   /** Ignore baseline hashes (and deferrals): every valid contact is re-sent. */
   full: boolean;
@@ -90,8 +91,18 @@ interface Side {
   stateFingerprint: Fingerprint;
   baseline: KeyedCursor<BaselineKey>;
   rejections: KeyedCursor<RejectionKey>;
-  matchedBaseline: BaselineKey | undefined;
-  matchedRejection: RejectionKey | undefined;
+}
+
+interface MatchedPage {
+  page: readonly SourceContact[];
+  keys: string[];
+  ops: Uint8Array;
+  /** The phone a row is known by without mapping it (an unchanged provider's baseline), else null. */
+  knownPhones: (string | null)[];
+  bases: (BaselineKey | undefined)[];
+  rejections: (RejectionKey | undefined)[];
+  /** The rows to map, normalised (in their order). */
+  normalised: Promise<ContactResult[]>;
 }
 
 export function emptyCounts(): PlannedCounts {
@@ -107,57 +118,91 @@ export async function planSync(input: PlanInput): Promise<Plan> {
   const rows = new RowLog(targets.length);
 
   const sides = await Promise.all(targets.map((target) => openSide(state, target, staging, changes, input.pageSize)));
-  const ops = new Uint8Array(sides.length);
+  const width = sides.length;
+  const context = { full, nowIso, staging, changes };
   let previousId: string | undefined;
-  try {
-    for await (const page of source.pages(input.pageSize === undefined ? undefined : { pageSize: input.pageSize })) {
-      for (const row of page) {
-        if (previousId !== undefined && compareKeys(previousId, row.id) >= 0) {
-          throw new StoreError(`the source returned "${row.id}" after "${previousId}": rows must come in ascending binary id order`);
-        }
-        previousId = row.id;
-        const key = sourceKey(row, defaultCountry);
-        sourceFingerprint.add(row.id, key);
-        const ordinal = rows.length;
-        let phone: string | null = null;
-        let needsMapping = false;
 
-        for (let i = 0; i < sides.length; i++) {
-          const side = sides[i]!;
-          if (side.baseline.needsFill(row.id)) await side.baseline.fill(row.id);
-          if (side.rejections.needsFill(row.id)) await side.rejections.fill(row.id);
-          const base = (side.matchedBaseline = side.baseline.take(row.id));
-          side.matchedRejection = side.rejections.take(row.id);
-          const pending = side.pending.get(row.id);
-          // Same source row as delivered (and nothing different in flight): no need to map it again.
-          if (!full && base !== undefined && isProviderKey(base.source_key, key, side.target.tag) && (pending === undefined || (pending.op === 'upsert' && pending.hash === base.hash))) {
-            ops[i] = UNCHANGED;
-            phone ??= base.phone;
-          } else {
-            ops[i] = NONE;
-            needsMapping = true;
-          }
-        }
-
-        if (needsMapping) {
-          const result = normalise(row);
-          if (!result.ok) {
-            ops.fill(INVALID);
-            phone = null;
-            staging.add(INVALID_PROVIDER, { op: 'invalid', contactId: row.id, ordinal, sourceKey: key, hash: '', payload: null, code: result.invalid.code, reason: result.invalid.reason });
-          } else {
-            phone = result.contact.phone;
-            for (let i = 0; i < sides.length; i++) {
-              if (ops[i] === NONE) ops[i] = decide(sides[i]!, row.id, result.contact, key, ordinal, { full, nowIso, staging, changes });
-            }
-          }
-        }
-
-        for (let i = 0; i < sides.length; i++) sides[i]!.counts[countOf[ops[i]!]!]++;
-        if (phone !== null) phones.offer(phone, updatedMs(row.updatedAt), ordinal);
-        rows.append(row.id, ops);
+  /**
+   * First half of a page: each row in order, matched against every provider's baseline and
+   * rejections; the rows that need mapping go to the normaliser, which works on them while the
+   * planner matches the next page. Per row and provider (index row * width + provider): the op so
+   * far (UNCHANGED or NONE = to map) and what the cursors matched.
+   */
+  const match = async (page: readonly SourceContact[]): Promise<MatchedPage> => {
+    const keys = new Array<string>(page.length);
+    const ops = new Uint8Array(page.length * width);
+    const knownPhones = new Array<string | null>(page.length).fill(null);
+    const bases = new Array<BaselineKey | undefined>(page.length * width);
+    const rejections = new Array<RejectionKey | undefined>(page.length * width);
+    const toMap: SourceContact[] = [];
+    for (let r = 0; r < page.length; r++) {
+      const row = page[r]!;
+      if (previousId !== undefined && compareKeys(previousId, row.id) >= 0) {
+        throw new StoreError(`the source returned "${row.id}" after "${previousId}": rows must come in ascending binary id order`);
       }
+      previousId = row.id;
+      const key = (keys[r] = sourceKey(row, defaultCountry));
+      sourceFingerprint.add(row.id, key);
+      let needsMapping = false;
+      for (let i = 0; i < width; i++) {
+        const side = sides[i]!;
+        if (side.baseline.needsFill(row.id)) await side.baseline.fill(row.id);
+        if (side.rejections.needsFill(row.id)) await side.rejections.fill(row.id);
+        const base = (bases[r * width + i] = side.baseline.take(row.id));
+        rejections[r * width + i] = side.rejections.take(row.id);
+        const pending = side.pending.get(row.id);
+        // Same source row as delivered (and nothing different in flight): no need to map it again.
+        if (!full && base !== undefined && isProviderKey(base.source_key, key, side.target.tag) && (pending === undefined || (pending.op === 'upsert' && pending.hash === base.hash))) {
+          ops[r * width + i] = UNCHANGED;
+          knownPhones[r] ??= base.phone;
+        } else {
+          ops[r * width + i] = NONE;
+          needsMapping = true;
+        }
+      }
+      if (needsMapping) toMap.push(row);
     }
+    return { page, keys, ops, knownPhones, bases, rejections, normalised: normalise(toMap) };
+  };
+
+  /** Second half, in row order: map and decide what the first half left open, count, index the phones. */
+  const decidePage = async ({ page, keys, ops, knownPhones, bases, rejections, normalised }: MatchedPage): Promise<void> => {
+    const results = await normalised;
+    let next = 0;
+    for (let r = 0; r < page.length; r++) {
+      const row = page[r]!;
+      const at = r * width;
+      const ordinal = rows.length;
+      let phone: string | null = knownPhones[r]!;
+      let toMap = false;
+      for (let i = 0; i < width; i++) toMap ||= ops[at + i] === NONE;
+      if (toMap) {
+        const result = results[next++]!;
+        if (!result.ok) {
+          ops.fill(INVALID, at, at + width);
+          phone = null;
+          staging.add(INVALID_PROVIDER, { op: 'invalid', contactId: row.id, ordinal, sourceKey: keys[r]!, hash: '', payload: null, code: result.invalid.code, reason: result.invalid.reason });
+        } else {
+          phone = result.contact.phone;
+          for (let i = 0; i < width; i++) {
+            if (ops[at + i] === NONE) ops[at + i] = decide(sides[i]!, result.contact, keys[r]!, ordinal, bases[at + i], rejections[at + i], context);
+          }
+        }
+      }
+      for (let i = 0; i < width; i++) sides[i]!.counts[countOf[ops[at + i]!]!]++;
+      if (phone !== null) phones.offer(phone, updatedMs(row.updatedAt), ordinal);
+      rows.append(row.id, ops, at);
+    }
+  };
+
+  try {
+    let matched: MatchedPage | undefined;
+    for await (const page of source.pages(input.pageSize === undefined ? undefined : { pageSize: input.pageSize })) {
+      const next = await match(page);
+      if (matched !== undefined) await decidePage(matched);
+      matched = next;
+    }
+    if (matched !== undefined) await decidePage(matched);
     for (const side of sides) {
       await side.baseline.drain();
       await side.rejections.drain();
@@ -197,8 +242,6 @@ async function openSide(state: TenantState, target: PlanTarget, staging: Staging
     counts: emptyCounts(),
     baselineSize: 0,
     stateFingerprint: new Fingerprint(),
-    matchedBaseline: undefined,
-    matchedRejection: undefined,
     // In the baseline, absent from the source: a delete (or an orphan where the provider cannot delete).
     baseline: new KeyedCursor(tap(state.baseline.keyPages(name, pageSize), (b) => {
       side.baselineSize++;
@@ -221,16 +264,17 @@ async function openSide(state: TenantState, target: PlanTarget, staging: Staging
 
 function decide(
   side: Side,
-  contactId: string,
   contact: Contact,
   key: string,
   ordinal: number,
+  base: BaselineKey | undefined,
+  rejection: RejectionKey | undefined,
   context: { full: boolean; nowIso: string; staging: Staging; changes: Fingerprint },
 ): number {
   const name = side.target.name;
+  const contactId = contact.id;
   const payload = side.target.adapter.map(contact);
   const hash = payloadHash(payload);
-  const base = side.matchedBaseline;
   const pending = side.pending.get(contactId);
   // What the provider holds once the journal is finished: the in-flight upsert, else the baseline.
   const expected = pending === undefined ? base?.hash : pending.op === 'upsert' ? pending.hash : undefined;
@@ -240,7 +284,6 @@ function decide(
     }
     return UNCHANGED;
   }
-  const rejection = side.matchedRejection;
   if (!context.full && rejection !== undefined && rejection.hash === hash && (rejection.dead === 1 || (rejection.next_attempt_at !== null && rejection.next_attempt_at > context.nowIso))) {
     return DEFERRED;
   }

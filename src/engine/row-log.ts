@@ -22,8 +22,8 @@ export class RowLog {
     return this.#length;
   }
 
-  /** Appends a row and returns its ordinal. */
-  append(contactId: string, ops: ArrayLike<number>): number {
+  /** Appends a row whose ops are `ops[offset …]`, one per provider, and returns its ordinal. */
+  append(contactId: string, ops: ArrayLike<number>, offset = 0): number {
     const ordinal = this.#length++;
     this.#current.push(contactId);
     if (this.#current.length === chunkSize) {
@@ -35,7 +35,7 @@ export class RowLog {
       grown.set(this.#ops);
       this.#ops = grown;
     }
-    for (let p = 0; p < this.#providers; p++) this.#ops[ordinal * this.#providers + p] = ops[p]!;
+    for (let p = 0; p < this.#providers; p++) this.#ops[ordinal * this.#providers + p] = ops[offset + p]!;
     return ordinal;
   }
 

@@ -10,7 +10,8 @@ import type { ProviderAdapter } from '../providers/types.js';
 import type { SourceReader } from '../source/types.js';
 import { type StateStore, type TenantState, tenantState } from '../state/store.js';
 import { mappingTag } from './hash.js';
-import type { NormaliseRow, PlanTarget } from './plan.js';
+import type { NormalisePage } from '../source/phone-pool.js';
+import type { PlanTarget } from './plan.js';
 import type { RequestTally } from './request-tally.js';
 import type { RunTiming } from './run-record.js';
 
@@ -40,7 +41,7 @@ export interface TenantRuntime {
   readonly source: SourceReader;
   /** The providers this runtime runs (all of the config's, or those asked for). */
   readonly targets: readonly PlanTarget[];
-  readonly normalise: NormaliseRow;
+  readonly normalise: NormalisePage;
   readonly requests: RequestTally;
   readonly logger: Logger;
   readonly tuning: RuntimeTuning;
@@ -52,7 +53,7 @@ export interface RuntimeParts {
   store: StateStore;
   source: SourceReader;
   adapters: readonly ProviderAdapter[];
-  normalise: NormaliseRow;
+  normalise: NormalisePage;
   requests: RequestTally;
   logger?: Logger;
   tuning?: Partial<RuntimeTuning>;

@@ -44,13 +44,24 @@ export function normalisePhone(raw: string | null | undefined, context: PhoneCon
   return { ok: true, e164: number, region: phone.country ?? null };
 }
 
+export type ContactResult = { ok: true; contact: Contact } | { ok: false; invalid: InvalidReason };
+
+/** The row's country as the mappers and the phone parser read it: upper case, empty -> null. */
+export function rowCountry(row: SourceContact): string | null {
+  return row.country === null ? null : row.country.trim().toUpperCase() || null;
+}
+
 /**
  * A source row as the mappers receive it: phone in E.164, country upper-cased (empty -> null),
  * `phoneCountry` the number's own region. A row whose phone is not valid is never sent.
  */
-export function toContact(row: SourceContact, defaultCountry?: string): { ok: true; contact: Contact } | { ok: false; invalid: InvalidReason } {
-  const country = row.country === null ? null : row.country.trim().toUpperCase() || null;
-  const phone = normalisePhone(row.phone, { country, defaultCountry });
+export function toContact(row: SourceContact, defaultCountry?: string): ContactResult {
+  const country = rowCountry(row);
+  return contactFrom(row, normalisePhone(row.phone, { country, defaultCountry }));
+}
+
+/** The contact of `row` given its phone as `normalisePhone` read it (in this thread or another). */
+export function contactFrom(row: SourceContact, phone: NormalisedPhone): ContactResult {
   if (!phone.ok) return { ok: false, invalid: { code: phone.code, reason: phone.reason } };
   return {
     ok: true,
@@ -59,7 +70,7 @@ export function toContact(row: SourceContact, defaultCountry?: string): { ok: tr
       phone: phone.e164,
       name: row.name,
       language: row.language,
-      country,
+      country: rowCountry(row),
       zip: row.zip,
       attributes: row.attributes,
       updatedAt: row.updatedAt,

@@ -2,12 +2,13 @@
  * The engine's state store: opened from the config's `state` URL and migrated, then used through
  * `tenantState`, which binds every query to one tenant so no run can touch another tenant's rows.
  */
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { migrate } from '../db/migrate.js';
 import { type OpenOptions, type Store, openStore } from '../db/open.js';
 import type { StateDatabase } from '../db/schema.js';
 import { appliedPlanQueries } from './applied-plans.js';
 import { baselineQueries } from './baseline.js';
+import { type CommitWork, GroupCommit } from './group-commit.js';
 import { orphanQueries } from './orphans.js';
 import { outboxQueries } from './outbox.js';
 import { rejectionQueries } from './rejections.js';
@@ -36,9 +37,30 @@ export interface TenantState {
   readonly appliedPlans: ReturnType<typeof appliedPlanQueries>;
   /** Runs `work` in one transaction, with the same queries bound to it. */
   transaction<T>(work: (state: TenantState) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` in a transaction that other work queued meanwhile may share (group-commit.ts);
+   * resolves once it is committed. Inside a transaction, it runs in that transaction.
+   */
+  commit(work: CommitWork<TenantState>): Promise<void>;
 }
 
 export function tenantState(db: Kysely<StateDatabase>, tenant: string): TenantState {
+  const transaction: TenantState['transaction'] = (work) => db.transaction().execute((trx) => work(bound(trx, tenant)));
+  const group = new GroupCommit<TenantState>(transaction);
+  return { ...queries(db, tenant), transaction, commit: (work) => group.run(work) };
+}
+
+/** The queries bound to an open transaction. */
+function bound(trx: Transaction<StateDatabase>, tenant: string): TenantState {
+  const state: TenantState = {
+    ...queries(trx, tenant),
+    transaction: (work) => work(state),
+    commit: (work) => work(state),
+  };
+  return state;
+}
+
+function queries(db: Kysely<StateDatabase>, tenant: string) {
   return {
     tenant,
     baseline: baselineQueries(db, tenant),
@@ -47,6 +69,5 @@ export function tenantState(db: Kysely<StateDatabase>, tenant: string): TenantSt
     orphans: orphanQueries(db, tenant),
     runs: runQueries(db, tenant),
     appliedPlans: appliedPlanQueries(db, tenant),
-    transaction: (work) => db.transaction().execute((trx) => work(tenantState(trx, tenant))),
   };
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TenantConfigInput, tenantConfigSchema } from '../../src/config/schema.js';
 import type { Contact, InvalidReason, SourceContact } from '../../src/source/contact.js';
+import { eachRow } from '../../src/source/phone-pool.js';
 import type { SourceReader } from '../../src/source/types.js';
 import { compareKeys } from '../../src/engine/key-order.js';
 import { RequestTally } from '../../src/engine/request-tally.js';
@@ -100,7 +101,7 @@ export async function openHarness(
         store,
         source,
         adapters: runtimeOptions.adapters ?? providers,
-        normalise: fakeNormalise,
+        normalise: eachRow(fakeNormalise),
         requests,
         tuning: { heartbeatMs: 60_000, stagingMemoryLimit: 50_000, pageSize: 7, ...runtimeOptions.tuning },
         ...(runtimeOptions.providers ? { providers: runtimeOptions.providers } : {}),

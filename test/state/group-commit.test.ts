@@ -1,0 +1,69 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GroupCommit } from '../../src/state/group-commit.js';
+import { openStateStore, tenantState } from '../../src/state/store.js';
+
+describe('GroupCommit', () => {
+  it('starts the first piece of work at once and puts what arrives meanwhile into one next transaction', async () => {
+    const groups: string[][] = [];
+    const commits = new GroupCommit<string[]>(async (work) => {
+      const group: string[] = [];
+      await work(group);
+      await new Promise((r) => setTimeout(r, 5));
+      groups.push(group);
+    });
+    const done = ['a', 'b', 'c', 'd'].map((name) => commits.run(async (group) => void group.push(name)));
+    await Promise.all(done);
+    expect(groups).toEqual([['a'], ['b', 'c', 'd']]);
+  });
+
+  it('a failing piece fails alone: the rest of its group commits on its own', async () => {
+    const committed: string[] = [];
+    const commits = new GroupCommit<string[]>(async (work) => {
+      const group: string[] = [];
+      await work(group);
+      committed.push(...group);
+    });
+    const first = commits.run(async (g) => void g.push('first'));
+    const good = commits.run(async (g) => void g.push('good'));
+    const bad = commits.run(async (g) => {
+      g.push('bad');
+      throw new Error('constraint');
+    });
+    const late = commits.run(async (g) => void g.push('late'));
+    await expect(bad).rejects.toThrow('constraint');
+    await Promise.all([first, good, late]);
+    expect(committed.sort()).toEqual(['first', 'good', 'late']);
+  });
+});
+
+describe('TenantState.commit on SQLite', () => {
+  const dirs: string[] = [];
+  afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  it('commits concurrent outbox writes (grouped) and rolls back only the failing one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cs-group-'));
+    dirs.push(dir);
+    const store = await openStateStore(`sqlite:${join(dir, 'state.db')}`);
+    try {
+      const state = tenantState(store.db, 'acme');
+      const row = (contact: string, batch: string) => ({
+        provider: 'p', contact_id: contact, batch_id: batch, run_id: 'r', op: 'upsert', source_key: 'k', hash: 'h',
+        payload: '{}', previous: null, correlation_id: 'c'.repeat(32), remote_id: null, created_at: '2026-01-01T00:00:00.000Z',
+      });
+      const writes = ['a', 'b', 'c'].map((id) => state.commit((tx) => tx.outbox.write([row(id, `batch-${id}`)])));
+      const failing = state.commit(async (tx) => {
+        await tx.outbox.write([row('x', 'batch-x')]);
+        throw new Error('boom');
+      });
+      await Promise.all(writes);
+      await expect(failing).rejects.toThrow('boom');
+      const batches = await state.outbox.pendingBatches('p');
+      expect(batches.map((b) => b[0]!.contact_id).sort()).toEqual(['a', 'b', 'c']);
+    } finally {
+      await store.close();
+    }
+  });
+});
