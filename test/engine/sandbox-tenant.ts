@@ -175,17 +175,25 @@ export function sandboxView(sb: Sandbox): SandboxView {
       ...(c.zip_code === null ? {} : { zip_code: c.zip_code }),
     };
   }
-  const tracklyInactive: string[] = [];
-  for (const s of sb.trackly.listContacts().values()) {
-    if (s.active) remote.trackly[s.phone_number] = { ...s.custom_fields };
-    else tracklyInactive.push(s.phone_number);
-  }
+  const { active, inactive: tracklyInactive } = tracklyView(sb);
+  remote.trackly = active;
   const oliaiIds: Record<string, string> = {};
   for (const c of sb.oliai.contacts().values()) {
     remote.oliai[c.phoneNumber] = { name: c.name, phoneNumber: c.phoneNumber, language: c.language, metadata: c.metadata };
     oliaiIds[c.phoneNumber] = c.id;
   }
   return { remote: sorted(remote), tracklyInactive: tracklyInactive.sort(), oliaiIds, oliaiCount: sb.oliai.contacts().size };
+}
+
+/** One Trackly account's subscriptions to the sending list (default: the sandbox's first key): active ones' custom fields by phone, and the unsubscribed phones. */
+export function tracklyView(sb: Sandbox, apiKey?: string): { active: Record<string, Record<string, unknown>>; inactive: string[] } {
+  const active: Record<string, Record<string, unknown>> = {};
+  const inactive: string[] = [];
+  for (const s of sb.trackly.listContacts(undefined, apiKey).values()) {
+    if (s.active) active[s.phone_number] = { ...s.custom_fields };
+    else inactive.push(s.phone_number);
+  }
+  return { active, inactive };
 }
 
 function sorted(remote: RemoteState): RemoteState {
