@@ -1,8 +1,9 @@
 /**
- * Applies one provider's share of a finished plan: first any batch a dead run left in the outbox,
- * then state-only changes (rekeys, forgotten rejections, orphans), then deletes, then upserts, in
- * full batches through a small p-queue (the adapter's rate gate spaces the requests). Deletes come
- * before upserts because a phone a delete frees may be the one an upsert takes.
+ * Applies one provider's share of a finished plan: state-only changes (rekeys, forgotten
+ * rejections, orphans), then deletes, then upserts, in full batches through a small p-queue (the
+ * adapter's rate gate spaces the requests). Deletes come before upserts because a phone a delete
+ * frees may be the one an upsert takes. A dead run's batches were finished before planning
+ * (finishJournal in sync.ts); what they left with an unknown outcome comes in as `inFlight`.
  */
 import PQueue from 'p-queue';
 import type { Payload } from '../providers/types.js';
@@ -30,13 +31,13 @@ export interface ApplyProviderInput {
   /** Extra attempts within the run for transient per-item failures (default 2). */
   retryRounds?: number;
   onBatch?: (progress: { done: number; rejected: number }) => void;
+  /** Rows a dead run's replayed batches left journaled with an unknown outcome: retried like this run's own. */
+  inFlight?: readonly OutboxRow[];
 }
 
 export interface ProviderApplyResult {
   applied: { create: number; update: number; delete: number };
   orphaned: number;
-  /** Items of a dead run's batches confirmed by this run. */
-  recovered: number;
   rejected: Problem[];
   /** Planned changes neither confirmed nor rejected: they stay for the next run. */
   pending: number;
@@ -63,11 +64,11 @@ export async function applyProvider(input: ApplyProviderInput): Promise<Provider
   const name = target.name;
   const { maxBatch, maxDeleteBatch } = target.adapter.capabilities;
   const journal = new Journal({ state, tenant, runId: input.runId, provider: name, adapter: target.adapter, clock: input.clock });
-  const result: ProviderApplyResult = { applied: { create: 0, update: 0, delete: 0 }, orphaned: 0, recovered: 0, rejected: [], pending: 0, failure: undefined, aborted: false };
+  const result: ProviderApplyResult = { applied: { create: 0, update: 0, delete: 0 }, orphaned: 0, rejected: [], pending: 0, failure: undefined, aborted: false };
   const concurrency = batchesInFlight(maxBatch, input.concurrency ?? 8);
   const queue = new PQueue({ concurrency });
   /** Transient failures, by contact: each still journaled, in flight until an attempt gets a definite answer. */
-  let retryable = new Map<string, JournalRow>();
+  let retryable = new Map<string, JournalRow>((input.inFlight ?? []).map((row) => [row.contact_id, withoutBatch(row)]));
   let unsent = 0;
   let done = 0;
 
@@ -123,27 +124,9 @@ export async function applyProvider(input: ApplyProviderInput): Promise<Provider
     return owner !== undefined && owner !== item.contactId ? null : held.payload;
   };
 
-  // 1. What a dead run left in flight, in the order it was written. The outbox is read again after
-  // each batch: settling one may void rows of another (a pending delete of a contact whose phone a
-  // confirmed upsert took over).
-  const replayed = new Set<string>();
-  const replayedBatches = new Set<string>();
-  while (!halted()) {
-    const batch = (await state.outbox.pendingBatches(name)).find((b) => !replayedBatches.has(b[0]!.batch_id));
-    if (batch === undefined) break;
-    replayedBatches.add(batch[0]!.batch_id);
-    for (const row of batch) replayed.add(row.contact_id);
-    try {
-      const outcome = await journal.replay(batch);
-      result.recovered += outcome.ok.length;
-      absorb({ ...outcome, ok: [] }, () => 'update');
-    } catch (error) {
-      result.failure = error;
-    }
-  }
   if (halted()) return finish();
 
-  // 2. State-only changes.
+  // 1. State-only changes.
   for await (const page of staging.read(name, ['forget'])) await state.rejections.remove(name, page.map((i) => i.contactId));
   for await (const page of staging.read(name, ['rekey'])) {
     await state.baseline.rekey(name, page.filter((i) => !input.losers.has(i.ordinal)).map((i) => ({ contactId: i.contactId, sourceKey: i.sourceKey })));
@@ -152,22 +135,21 @@ export async function applyProvider(input: ApplyProviderInput): Promise<Provider
   // From here on, this provider's rejections and orphans change only through the journal.
   await journal.lookUpHeldRows();
 
-  // 3. Deletes, then upserts.
+  // 2. Deletes, then upserts.
   await fillBatches(staging.read(name, ['delete']), maxDeleteBatch, input.losers, async (items) => {
     const base = await state.baseline.byIds(name, items.map((i) => i.contactId));
     await dispatch(items.flatMap((i) => deleteRow(tenant, base.get(i.contactId)) ?? []), () => 'delete');
   });
   await queue.onIdle();
-  // A contact planned as a create had no baseline row, and only a replayed batch can have given it one since.
-  const mayHaveBaseline = (item: StagedItem): boolean => item.op !== 'create' || replayed.has(item.contactId);
   await fillBatches(staging.read(name, ['create', 'update']), maxBatch, input.losers, async (items) => {
-    const base = await state.baseline.byIds(name, items.filter(mayHaveBaseline).map((i) => i.contactId));
+    // A contact planned as a create has no baseline row (the plan was made after the journal was finished).
+    const base = await state.baseline.byIds(name, items.filter((i) => i.op !== 'create').map((i) => i.contactId));
     const ops = new Map(items.map((i) => [i.contactId, i.op as 'create' | 'update']));
     await dispatch(items.map((i) => upsertRow(tenant, name, i, base.get(i.contactId), previousOf(i, base.get(i.contactId)))), (row) => ops.get(row.contact_id) ?? 'update');
   });
   await queue.onIdle();
 
-  // 4. Transient per-item failures get a few more tries within the run (same correlation ids).
+  // 3. Transient per-item failures get a few more tries within the run (same correlation ids).
   for (let round = 0; round < (input.retryRounds ?? 2) && retryable.size > 0 && !halted(); round++) {
     const again = [...retryable.values()];
     retryable = new Map();

@@ -1,7 +1,8 @@
 /**
- * One sync run of one tenant: plan (the complete source read), safety, optional --plan-out / --plan
- * checks, then the journaled apply per provider (providers in parallel). A dry run plans only: it
- * sends nothing and writes nothing to the state store, not even a run row.
+ * One sync run of one tenant: finish the batches a dead run left in the journal, plan (the complete
+ * source read), safety, optional --plan-out / --plan checks, then the journaled apply per provider
+ * (providers in parallel). A dry run plans only: it sends nothing and writes nothing to the state
+ * store, not even a run row.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -9,10 +10,11 @@ import { ContactSyncError, PlanStaleError, SafetyRefusal } from '../errors.js';
 import { withRunLogger } from '../log/run-logger.js';
 import { INVALID_PROVIDER } from '../state/rejections.js';
 import { type ProviderApplyResult, applyProvider } from './apply.js';
-import type { Problem } from './journal.js';
+import type { OutboxRow } from '../state/outbox.js';
+import { Journal, type Problem } from './journal.js';
 import { type PlanHeader, readPlanHeader, writePlanFile } from './plan-file.js';
 import { type PlanRecord, planRecords } from './plan-records.js';
-import { type Plan, planSync } from './plan.js';
+import { type Plan, type PlanTarget, planSync } from './plan.js';
 import { type RunReport, type RunStatus, emptyProviderReport } from './report.js';
 import { beginRun, startHeartbeat } from './run-record.js';
 import type { TenantRuntime } from './runtime.js';
@@ -84,11 +86,36 @@ async function syncRun(runtime: TenantRuntime, options: SyncOptions, runId: stri
   const stopHeartbeat = dryRun ? () => {} : startHeartbeat(state, runId, tuning, options.logger ?? runtime.logger); // it names the run itself
   const staging = new Staging({ memoryLimit: tuning.stagingMemoryLimit });
   try {
+    // Before anything is planned or refused: the journaled batches belong to an earlier run that
+    // passed its checks, and the plan must start from what the providers confirmed.
+    const recoveries = new Map<string, Recovery>();
+    if (!dryRun) {
+      const finished = await Promise.all(targets.map((target) => finishJournal(runtime, runId, target, options.signal)));
+      targets.forEach((target, i) => {
+        const recovery = finished[i]!;
+        recoveries.set(target.name, recovery);
+        report.providers[target.name]!.rejected = recovery.rejected.length;
+        result.problems.push(...recovery.rejected.slice(0, maxProblems - result.problems.length));
+      });
+      logger.info({ providers: Object.fromEntries([...recoveries].map(([name, r]) => [name, { recovered: r.confirmed }])) }, 'journal of earlier runs finished');
+      // A --plan run applies its whole plan or nothing.
+      const failure = finished.find((r) => r.failure !== undefined)?.failure;
+      const stop = options.signal?.aborted ? aborted() : header !== undefined ? failure : undefined;
+      if (stop !== undefined) {
+        report.status = 'failed';
+        result.error = stop instanceof Error ? stop : new Error(String(stop));
+        tallyRequests(runtime, report);
+        await finishRun(runtime, runId, result);
+        return result;
+      }
+    }
+    // A provider whose journal could not be finished is neither planned nor applied this run.
+    const planned = targets.filter((t) => recoveries.get(t.name)?.failure === undefined);
     if (header !== undefined) await checkPlanNotApplied(runtime, header);
     const plan = await planSync({
       state,
       source: runtime.source,
-      targets,
+      targets: planned,
       normalise: runtime.normalise,
       defaultCountry: runtime.config.source.defaultCountry,
       full,
@@ -105,7 +132,7 @@ async function syncRun(runtime: TenantRuntime, options: SyncOptions, runId: stri
     if (header !== undefined) checkPlanCurrent(header, plan);
     if (options.allowDeletes !== true) checkSafety(plan, runtime.config.safety);
 
-    const providers = targets.map((t) => t.name);
+    const providers = planned.map((t) => t.name);
     if (options.planOut !== undefined) {
       await writePlanFile(options.planOut, planHeader(runtime, plan, runId, startedAt, full, providers), planRecords(state, staging, providers, plan.losers));
     }
@@ -120,10 +147,12 @@ async function syncRun(runtime: TenantRuntime, options: SyncOptions, runId: stri
     await state.rejections.replaceInvalid(invalid, startedAt.toISOString());
     if (header !== undefined) await state.appliedPlans.record(header.planId, runId, tuning.clock().toISOString());
     const outcomes = await Promise.all(
-      targets.map((target) => {
+      targets.map(async (target) => {
+        const recovery = recoveries.get(target.name)!;
+        if (recovery.failure !== undefined) return unfinishedJournal(runtime, target.name, recovery);
         const counts = plan.providers.get(target.name)!.counts;
-        const planned = counts.create + counts.update + counts.delete;
-        return applyProvider({
+        const changes = counts.create + counts.update + counts.delete;
+        const outcome = await applyProvider({
           tenant: runtime.tenant,
           runId,
           state,
@@ -133,23 +162,26 @@ async function syncRun(runtime: TenantRuntime, options: SyncOptions, runId: stri
           target,
           clock: tuning.clock,
           concurrency: tuning.concurrency,
+          inFlight: recovery.inFlight,
           ...(options.signal === undefined ? {} : { signal: options.signal }),
           onBatch: ({ done, rejected }) =>
-            options.onProgress?.({ provider: target.name, done, planned, rejected, retries: runtime.requests.of(target.name).retries }),
+            options.onProgress?.({ provider: target.name, done, planned: changes, rejected, retries: runtime.requests.of(target.name).retries }),
         });
+        return { ...outcome, rejected: [...recovery.rejected, ...outcome.rejected] };
       }),
     );
-    targets.forEach((target, i) => absorbOutcome(result, target.name, outcomes[i]!, runtime));
+    targets.forEach((target, i) => absorbOutcome(result, target.name, outcomes[i]!, recoveries.get(target.name)!.rejected.length, runtime));
     report.status = statusOf(outcomes, invalid.length);
     const failure = outcomes.find((o) => o.failure !== undefined)?.failure;
     if (failure !== undefined) result.error = failure instanceof Error ? failure : new Error(String(failure));
-    else if (outcomes.some((o) => o.aborted)) result.error = new ContactSyncError('ABORTED', 'the run was stopped; batches in flight were journaled and the rest resumes next run');
+    else if (outcomes.some((o) => o.aborted)) result.error = aborted();
     await finishRun(runtime, runId, result);
     logger.info({ status: report.status, providers: report.providers }, 'sync finished');
     return result;
   } catch (error) {
     if (error instanceof SafetyRefusal || error instanceof PlanStaleError) {
       report.status = 'refused';
+      tallyRequests(runtime, report); // what finishing the journal sent
       result.error = error;
       if (!dryRun) await finishRun(runtime, runId, result);
       logger.warn({ reason: error.message }, 'sync refused');
@@ -157,6 +189,7 @@ async function syncRun(runtime: TenantRuntime, options: SyncOptions, runId: stri
     }
     if (!dryRun) {
       report.status = 'failed';
+      tallyRequests(runtime, report);
       result.error = error as Error;
       await finishRun(runtime, runId, result).catch(() => {});
     }
@@ -173,20 +206,72 @@ function statusOf(outcomes: readonly ProviderApplyResult[], invalid: number): Ru
   return 'ok';
 }
 
-function absorbOutcome(result: SyncResult, provider: string, outcome: ProviderApplyResult, runtime: TenantRuntime): void {
+/** `fromJournal`: how many of the outcome's rejections came from the journal's replay (already in `problems`). */
+function absorbOutcome(result: SyncResult, provider: string, outcome: ProviderApplyResult, fromJournal: number, runtime: TenantRuntime): void {
   const entry = result.report.providers[provider]!;
   entry.applied = outcome.applied;
   entry.rejected = outcome.rejected.length;
-  const { requests, retries } = runtime.requests.of(provider);
-  entry.requests = requests;
-  entry.retries = retries;
+  Object.assign(entry, runtime.requests.of(provider));
   result.pending[provider] = outcome.pending;
   result.orphaned[provider] = outcome.orphaned;
   // Provider rejections come before source-invalid rows: they are news, the invalid rows were known at plan time.
+  const fresh = outcome.rejected.slice(fromJournal);
   const invalidFrom = result.problems.findIndex((p) => p.provider === INVALID_PROVIDER);
   const at = invalidFrom === -1 ? result.problems.length : invalidFrom;
-  result.problems.splice(at, 0, ...outcome.rejected.slice(0, maxProblems));
+  result.problems.splice(at, 0, ...fresh.slice(0, maxProblems));
   result.problems.length = Math.min(result.problems.length, maxProblems);
+}
+
+function tallyRequests(runtime: TenantRuntime, report: RunReport): void {
+  for (const [provider, entry] of Object.entries(report.providers)) Object.assign(entry, runtime.requests.of(provider));
+}
+
+function aborted(): ContactSyncError {
+  return new ContactSyncError('ABORTED', 'the run was stopped; batches in flight were journaled and the rest resumes next run');
+}
+
+/** What finishing one provider's journal (the batches dead runs left in flight) gave. */
+interface Recovery {
+  /** Items confirmed by the replay. */
+  confirmed: number;
+  rejected: Problem[];
+  /** Items whose outcome is still unknown (transient failures): they stay journaled, and the apply retries them. */
+  inFlight: OutboxRow[];
+  /** The adapter threw: the batch stays journaled and the provider sits this run out. */
+  failure?: unknown;
+}
+
+/**
+ * Replays every batch left in the provider's outbox, in the order it was written, with the same
+ * correlation ids. The outbox is read again after each batch: settling one may void rows of another
+ * (a pending delete of a contact whose phone a confirmed upsert took over).
+ */
+async function finishJournal(runtime: TenantRuntime, runId: string, target: PlanTarget, signal: AbortSignal | undefined): Promise<Recovery> {
+  const { state, tenant, tuning } = runtime;
+  const journal = new Journal({ state, tenant, runId, provider: target.name, adapter: target.adapter, clock: tuning.clock });
+  const recovery: Recovery = { confirmed: 0, rejected: [], inFlight: [] };
+  const replayed = new Set<string>();
+  while (signal?.aborted !== true) {
+    const batch = (await state.outbox.pendingBatches(target.name)).find((b) => !replayed.has(b[0]!.batch_id));
+    if (batch === undefined) break;
+    replayed.add(batch[0]!.batch_id);
+    try {
+      const outcome = await journal.replay(batch);
+      recovery.confirmed += outcome.ok.length;
+      recovery.rejected.push(...outcome.rejected);
+      recovery.inFlight.push(...outcome.retryable);
+    } catch (error) {
+      recovery.failure = error;
+      break;
+    }
+  }
+  return recovery;
+}
+
+/** The result of a provider whose journal could not be finished: all it has journaled stays pending. */
+async function unfinishedJournal(runtime: TenantRuntime, provider: string, recovery: Recovery): Promise<ProviderApplyResult> {
+  const journaled = (await runtime.state.outbox.countsByProvider()).get(provider) ?? 0;
+  return { applied: { create: 0, update: 0, delete: 0 }, orphaned: 0, rejected: recovery.rejected, pending: journaled, failure: recovery.failure, aborted: false };
 }
 
 async function finishRun(runtime: TenantRuntime, runId: string, result: SyncResult): Promise<void> {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runSync } from '../../src/engine/sync.js';
+import { FakeProvider } from './fake-provider.js';
 import { type Harness, contact, openHarness } from './harness.js';
 import { stateBackends } from '../helpers/stores.js';
 
@@ -69,5 +70,79 @@ describe.each(stateBackends)('runSync with a fake provider ($name)', (backend) =
       '+14155550001': { phone: '+14155550001', name: 'name a', zip: '' },
       '+14155550002': { phone: '+14155550002', name: 'name b', zip: '' },
     });
+  });
+});
+
+describe.each(stateBackends)("a dead run's journal is finished before the next run plans ($name)", (backend) => {
+  let now = Date.parse('2024-06-01T00:00:00Z');
+  const clock = () => new Date(now);
+  const many = (n: number) => Array.from({ length: n }, (_, i) => contact(`c${String(i).padStart(3, '0')}`, `+1415555${2000 + i}`));
+  const journaled = async (provider: string) =>
+    (await h.store.db.selectFrom('cs_outbox').select('contact_id').where('provider', '=', provider).orderBy('contact_id').execute()).map((r) => r.contact_id);
+  const baselineIds = async (provider: string) =>
+    (await h.store.db.selectFrom('cs_baseline').select('contact_id').where('provider', '=', provider).orderBy('contact_id').execute()).map((r) => r.contact_id);
+
+  /**
+   * Runs a sync whose process dies at each provider's `hangAt`-th batch: that batch is journaled and
+   * applied by the provider, and its answer never comes. One batch in flight, so nothing moves after.
+   */
+  async function dieDuring(hangAt: Record<string, number>): Promise<void> {
+    const adapters = h.providers.map((p) => new FakeProvider(p.name, { remote: p.remote, observer: h.requests }));
+    const hung = adapters.map((adapter) => {
+      adapter.script = { batch: (call) => (call >= hangAt[adapter.name]! ? 'hang' : 'ok') };
+      return new Promise<void>((resolve) => (adapter.onHang = resolve));
+    });
+    void runSync(h.runtime({ adapters, tuning: { clock, concurrency: 1 } }));
+    await Promise.all(hung);
+    now += 10 * 60_000; // its heartbeat is stale: the next run takes over
+  }
+
+  it('a run refused by safety still finishes the batch in flight, which an earlier run journaled', async () => {
+    h = await openHarness({ backend });
+    h.source.set(many(30));
+    await dieDuring({ alpha: 2 });
+    const inFlight = await journaled('alpha');
+    expect(inFlight).toHaveLength(3);
+    h.source.set([]);
+    const refused = await runSync(h.runtime({ tuning: { clock } }));
+    expect(refused.report.status).toBe('refused');
+    expect(refused.error?.name).toBe('SafetyRefusal');
+    expect(refused.report.providers.alpha).toMatchObject({ requests: 1, applied: { create: 0, update: 0, delete: 0 } });
+    expect(await journaled('alpha')).toEqual([]);
+    expect(await baselineIds('alpha')).toEqual(many(9).map((c) => c.id)); // 2 confirmed batches and the replayed one
+    expect(h.providers[0]!.calls).toHaveLength(1);
+  });
+
+  it('a dry run sends nothing; a --provider run replays its providers first, then plans from what they confirmed', async () => {
+    h = await openHarness({ backend, providers: [{ name: 'alpha' }, { name: 'beta' }] });
+    h.source.set(many(12));
+    await dieDuring({ alpha: 1, beta: 2 });
+    const [alphaInFlight, betaInFlight] = [await journaled('alpha'), await journaled('beta')];
+    expect([alphaInFlight.length, betaInFlight.length]).toEqual([3, 3]);
+
+    const dry = await runSync(h.runtime({ tuning: { clock } }), { dryRun: true });
+    expect(dry.report.providers.alpha!.planned).toMatchObject({ create: 6, unchanged: 6 });
+    expect(h.providers.map((p) => p.calls.length)).toEqual([0, 0]);
+    expect([await journaled('alpha'), await journaled('beta')]).toEqual([alphaInFlight, betaInFlight]);
+
+    // The provider now rejects one contact of the journaled batch: the plan sees that rejection
+    // (waiting for its backoff), not the journaled payload.
+    const refused = alphaInFlight[0]!;
+    h.providers[0]!.script = { item: (id) => (id === refused ? 'rejected' : 'ok') };
+    const run = await runSync(h.runtime({ providers: ['alpha'], tuning: { clock } }));
+    expect(run.report.status).toBe('partial');
+    expect(run.problems).toEqual([{ provider: 'alpha', contactId: refused, code: 'fake_rejected', reason: 'the fake provider rejected it' }]);
+    expect(run.deferred.alpha).toBe(1);
+    expect(run.report.providers.alpha).toMatchObject({ rejected: 1, applied: { create: 6, update: 0, delete: 0 }, planned: { create: 6, unchanged: 5 } });
+    expect(h.providers[0]!.calls[0]!.size).toBe(3); // the replay came first
+    expect(await journaled('alpha')).toEqual([]);
+    expect(await journaled('beta')).toEqual(betaInFlight); // not this run's provider
+    expect(h.providers[1]!.calls).toHaveLength(0);
+
+    const rest = await runSync(h.runtime({ tuning: { clock } }));
+    expect(rest.report.providers.beta!.planned).toMatchObject({ create: 3, unchanged: 9 });
+    expect(await journaled('beta')).toEqual([]);
+    expect(await baselineIds('beta')).toEqual(many(12).map((c) => c.id));
+    expect(remoteOf(h, 1)).toEqual(remoteOf(h, 0));
   });
 });
