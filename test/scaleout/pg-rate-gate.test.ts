@@ -1,8 +1,11 @@
 /**
  * Rate limits shared through PostgreSQL. The log's arithmetic on its own, then real adapters in
- * several simulated processes (each its own pool and registry) pushing one Trackly account against
- * a sandbox that enforces the limit: judged on what the sandbox saw.
+ * several simulated processes (each its own pool and registry), and in several OS processes,
+ * pushing one Trackly account against a sandbox that enforces the limit: judged on what the
+ * sandbox saw.
  */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Store, openStore } from '../../src/db/open.js';
 import type { StateDatabase } from '../../src/db/schema.js';
@@ -15,6 +18,8 @@ import { describePg } from '../helpers/postgres.js';
 import { pgSchema } from '../helpers/stores.js';
 import { contact, phones, sandboxAdapter, upsertItem } from '../providers/helpers.js';
 import { busiestWindow, utilisation } from './windows.js';
+
+const taker = join(import.meta.dirname, 'fixtures/budget-taker.mjs');
 
 describePg('rate gates shared through PostgreSQL', () => {
   let schema: Awaited<ReturnType<typeof pgSchema>>;
@@ -107,4 +112,46 @@ describePg('rate gates shared through PostgreSQL', () => {
     console.info(`PostgreSQL gate, four processes on one account: ${(used * 100).toFixed(1)} % of the limit`);
     expect(used).toBeGreaterThanOrEqual(0.6);
   });
+
+  it('four OS processes take from one account at once: no window of a second, placed anywhere, sees more than 10', async () => {
+    const sb = await startSandbox({ phoneValidation: 'format' });
+    const perProcess = 13;
+    try {
+      const takers = Array.from({ length: 4 }, (_, i) => startTaker([schema.url, sb.baseUrl('trackly'), sb.credentials.trackly.apiKey, String(i * perProcess), String(perProcess)]));
+      await Promise.all(takers.map((t) => t.ready));
+      for (const t of takers) t.go();
+      expect(await Promise.all(takers.map((t) => t.done))).toEqual(Array(4).fill(perProcess));
+      expect(sb.requests.filter((r) => r.status === 429)).toHaveLength(0);
+      const arrivals = sb.requests.map((r) => r.receivedAt).sort((a, b) => a - b);
+      expect(arrivals).toHaveLength(4 * perProcess);
+      expect(busiestWindow(arrivals, 1_000)).toBeLessThanOrEqual(10);
+      const used = utilisation(arrivals, 10, 1_000);
+      console.info(`PostgreSQL gate, four OS processes on one account: ${(used * 100).toFixed(1)} % of the limit`);
+      expect(used).toBeGreaterThanOrEqual(0.75);
+    } finally {
+      await sb.close();
+    }
+  });
 });
+
+/** A budget-taker process: `ready` once it can send, `go()` starts it, `done` resolves with the upserts that succeeded. */
+function startTaker(args: string[]): { ready: Promise<void>; go(): void; done: Promise<number> } {
+  const child = spawn(process.execPath, [taker, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  let onReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (onReady = resolve));
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    if (out.includes('ready\n')) onReady();
+  });
+  const done = new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const ok = /done (\d+)/.exec(out);
+      if (code === 0 && ok !== null) resolve(Number(ok[1]));
+      else reject(new Error(`budget taker exited ${code}: ${out}`));
+    });
+  });
+  // A taker that dies before it is ready fails the test through `done`, not by hanging on `ready`.
+  return { ready: Promise.race([ready, done.then(() => undefined)]), go: () => child.stdin.end('go\n'), done };
+}
