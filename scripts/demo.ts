@@ -145,21 +145,26 @@ async function main(): Promise<void> {
 
     say(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const sourceFile = sqliteFiles([loaded.config.source.url])[0];
+    const config = shown(configFile);
+    // Each command on a line of its own, after a label: test/cli/demo.test.ts runs them as printed.
     explain(
       [
-        'The data is left in place:',
-        sourceFile ? `  source table:   sqlite3 ${shown(sourceFile)} 'select * from contacts'` : '',
-        `  sync state:     contact-sync status --config ${shown(configFile)} --json`,
-        `  plan file:      contact-sync sync --config ${shown(configFile)} --dry-run --plan-out plan.jsonl`,
-        '  (the sandbox stopped with this script: start one with `contact-sync sandbox --time-scale 60`',
-        '   and export the DEMO_* variables it prints to run the commands above against it)',
+        'The data is left in place. To look at it:',
+        ...(sourceFile ? [`  source table:   sqlite3 ${shown(sourceFile)} 'select * from contacts'`] : []),
+        `  sync state:     contact-sync status --config ${config} --json`,
+        `  plan file:      contact-sync sync --config ${config} --dry-run --plan-out plan.jsonl`,
         '',
-        `To use real providers, copy ${shown(configFile)}, set each provider's baseUrl to the real API`,
-        '(or remove it for the default), and export the real credentials in the variables it names.',
-        `Check it with: contact-sync validate --config <your file>. Then schedule it: contact-sync daemon --config <dir> --port 9464`,
-      ]
-        .filter((line) => line !== '')
-        .join('\n'),
+        `The sandbox stopped with this script. Without DEMO_* variables, ${config} points at one on`,
+        'port 4010 with its test credentials: start it in another terminal, then sync by hand:',
+        '  sandbox:        contact-sync sandbox --time-scale 60',
+        `  sync:           contact-sync --time-scale 60 sync --config ${config}`,
+        '',
+        `To use real providers, copy ${config}, set each provider's baseUrl to the real API (or remove`,
+        'it for the default), write each credential as ${VAR} without the sandbox default, and export',
+        'the real credentials in those variables. Check a config, and schedule the tenants of a directory:',
+        `  check:          contact-sync validate --config ${config}`,
+        `  schedule:       contact-sync daemon --config ${shown(dirname(configFile))} --port 9464`,
+      ].join('\n'),
     );
   } finally {
     await sandbox.close();
