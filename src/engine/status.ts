@@ -1,4 +1,4 @@
-/** `status`: last runs, per-provider counts, the latest rejections with reasons, runs that look stuck. */
+/** `status`: last runs, per-provider counts, the latest rejections with reasons, dead letters, runs that look stuck. */
 import { z } from 'zod';
 import type { StateStore } from '../state/store.js';
 import { tenantState } from '../state/store.js';
@@ -43,6 +43,18 @@ export const statusReportSchema = z.object({
     z.object({ provider: z.string(), contactId: z.string(), code: z.string(), reason: z.string(), attempts: count, dead: z.boolean(), lastAt: z.string(), nextAttemptAt: z.string().nullable() }),
   ),
   stuck: z.array(runSummarySchema),
+  /** Contacts rejected too often (most recent first, at most `deadLetters`): each waits until it changes. */
+  deadLetters: z.array(
+    z.object({
+      provider: z.string(),
+      contactId: z.string(),
+      code: z.string(),
+      reason: z.string(),
+      attempts: count,
+      /** The rejection that made it a dead letter. */
+      since: z.string(),
+    }),
+  ),
 });
 export type StatusReport = z.infer<typeof statusReportSchema>;
 
@@ -53,13 +65,15 @@ export interface StatusOptions {
   providers?: readonly string[];
   runs?: number;
   rejections?: number;
+  /** Most dead letters listed (default 100; `providers[name].dead` counts them all). */
+  deadLetters?: number;
   now?: Date;
 }
 
 export async function readStatus(store: StateStore, tenant: string, options: StatusOptions = {}): Promise<StatusReport> {
   const state = tenantState(store.db, tenant);
   const now = options.now ?? new Date();
-  const [runs, running, synced, pending, rejections, orphans, latest] = await Promise.all([
+  const [runs, running, synced, pending, rejections, orphans, latest, dead] = await Promise.all([
     state.runs.latest(options.runs ?? 10),
     state.runs.running(),
     state.baseline.countsByProvider(),
@@ -67,6 +81,7 @@ export async function readStatus(store: StateStore, tenant: string, options: Sta
     state.rejections.countsByProvider(),
     state.orphans.countsByProvider(),
     state.rejections.latest(options.rejections ?? 20),
+    state.rejections.deadLetters(options.deadLetters ?? 100),
   ]);
   const names = new Set([...(options.providers ?? []), ...synced.keys(), ...pending.keys(), ...rejections.keys(), ...orphans.keys()]);
   names.delete('*');
@@ -103,5 +118,6 @@ export async function readStatus(store: StateStore, tenant: string, options: Sta
       nextAttemptAt: r.next_attempt_at,
     })),
     stuck: running.filter((run) => looksAbandoned(run, now, options.stuckAfterMs ?? 5 * 60_000)).map(summarise),
+    deadLetters: dead.map((r) => ({ provider: r.provider, contactId: r.contact_id, code: r.code, reason: r.reason, attempts: r.attempts, since: r.last_at })),
   };
 }

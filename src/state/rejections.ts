@@ -137,6 +137,21 @@ export function rejectionQueries(db: Kysely<StateDatabase>, tenant: string) {
       return counts;
     },
 
+    /** Dead letters (they wait until the contact changes), the most recent first: their own listing, as invalid rows are stamped on every read. */
+    async deadLetters(limit: number): Promise<RejectionRow[]> {
+      const rows = await db
+        .selectFrom('cs_rejections')
+        .selectAll()
+        .where('tenant', '=', tenant)
+        .where('dead', '=', 1)
+        .orderBy('last_at', 'desc')
+        .orderBy('provider')
+        .orderBy('contact_id')
+        .limit(limit)
+        .execute();
+      return rows.map(({ tenant: _t, ...row }) => row);
+    },
+
     async latest(limit: number): Promise<RejectionRow[]> {
       const rows = await db
         .selectFrom('cs_rejections')

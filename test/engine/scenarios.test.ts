@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readStatus } from '../../src/engine/status.js';
+import { renderStatus } from '../../src/cli/output/status-view.js';
+import { readStatus, statusReportSchema } from '../../src/engine/status.js';
 import { runReconcile } from '../../src/engine/reconcile.js';
 import { runSync } from '../../src/engine/sync.js';
 import { type Harness, contact, openHarness } from './harness.js';
@@ -96,31 +97,42 @@ describe.each(stateBackends)('orphans, dead letters, status, isolation ($name)',
     let now = Date.parse('2024-06-01T00:00:00Z');
     const rt = h.runtime({ tuning: { clock: () => new Date(now) } });
     h.providers[0]!.script = { item: (id) => (id === 'bad' ? 'rejected' : 'ok') };
-    h.source.set([contact('bad', '+14155550001'), contact('good', '+14155550002')]);
+    // An invalid row is stamped again on every read: it must not push the dead letter out of view.
+    h.source.set([contact('bad', '+14155550001'), contact('good', '+14155550002'), contact('broken', 'nope')]);
     const sends = () => h.providers[0]!.calls.filter((c) => c.op === 'upsert').length;
     const first = await runSync(rt);
     expect(first.report.status).toBe('partial');
-    expect(first.problems).toEqual([{ provider: 'alpha', contactId: 'bad', code: 'fake_rejected', reason: 'the fake provider rejected it' }]);
+    expect(first.problems[0]).toEqual({ provider: 'alpha', contactId: 'bad', code: 'fake_rejected', reason: 'the fake provider rejected it' });
     const afterFirst = sends();
     const early = await runSync(rt); // within the backoff: skipped, counted as deferred
     expect(early.deferred.alpha).toBe(1);
     expect(sends()).toBe(afterFirst);
+    expect((await readStatus(h.store, 'acme')).deadLetters).toEqual([]);
     for (let i = 0; i < 2; i++) {
       now += 2 * 60 * 60_000;
       await runSync(rt);
     }
+    const deadSince = new Date(now).toISOString();
     now += 24 * 60 * 60_000;
     const calls = sends();
     const dead = await runSync(rt);
     expect(dead.deferred.alpha).toBe(1);
     expect(sends()).toBe(calls);
-    const status = await readStatus(h.store, 'acme', { now: new Date(now) });
+    const status = await readStatus(h.store, 'acme', { now: new Date(now), rejections: 1 });
     expect(status.providers.alpha).toMatchObject({ synced: 1, dead: 1 });
-    expect(status.rejections[0]).toMatchObject({ contactId: 'bad', attempts: 3, dead: true });
+    expect(status.rejections).toEqual([expect.objectContaining({ provider: '*', contactId: 'broken' })]);
+    const deadLetter = { provider: 'alpha', contactId: 'bad', code: 'fake_rejected', reason: 'the fake provider rejected it', attempts: 3, since: deadSince };
+    expect(status.deadLetters).toEqual([deadLetter]);
+    expect(statusReportSchema.parse(JSON.parse(JSON.stringify(status))).deadLetters).toEqual([deadLetter]); // status --json
+    const text = renderStatus(status);
+    expect(text).toContain('Dead letters, waiting until the contact changes:');
+    expect(text).toMatch(/bad\s+│?\s*alpha\s+│?\s*fake_rejected\s+│?\s*the fake provider rejected it\s+│?\s*3\s+│?\s*2024-06-01 04:00:00Z/);
+    expect(renderStatus(await readStatus(h.store, 'acme', { deadLetters: 0 }))).toContain('Dead letters, waiting until the contact changes (the latest 0 of 1):');
     // A change gives it fresh attempts.
     h.providers[0]!.script = {};
     h.source.set([contact('bad', '+14155550001', { name: 'fixed' }), contact('good', '+14155550002')]);
     expect((await runSync(rt)).report.status).toBe('ok');
+    expect((await readStatus(h.store, 'acme')).deadLetters).toEqual([]);
   });
 
   it('two tenants in one state store never see each other rows', async () => {

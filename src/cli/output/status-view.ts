@@ -1,4 +1,4 @@
-/** The human output of `status`: last runs, per-provider counts, latest rejections, stuck runs. */
+/** The human output of `status`: last runs, per-provider counts, latest rejections, dead letters, stuck runs. */
 import type { StatusReport } from '../../engine/status.js';
 import { INVALID_PROVIDER } from '../../state/rejections.js';
 import { renderTable } from './table.js';
@@ -48,6 +48,19 @@ export function renderStatus(status: StatusReport): string {
             r.attempts,
             r.provider === INVALID_PROVIDER ? 'never sent' : r.dead ? 'dead letter: waits for a change' : `retry after ${time(r.nextAttemptAt)}`,
           ]),
+          { alignNumbers: false },
+        ),
+  );
+
+  const deadTotal = Object.values(status.providers).reduce((sum, p) => sum + p.dead, 0);
+  const shown = status.deadLetters.length < deadTotal ? ` (the latest ${status.deadLetters.length} of ${deadTotal})` : '';
+  lines.push('', `Dead letters, waiting until the contact changes${shown}:`);
+  lines.push(
+    status.deadLetters.length === 0
+      ? '  (none)'
+      : renderTable(
+          ['contact', 'provider', 'code', 'reason', 'attempts', 'since'],
+          status.deadLetters.map((d) => [d.contactId, d.provider, d.code, d.reason, d.attempts, time(d.since)]),
           { alignNumbers: false },
         ),
   );
