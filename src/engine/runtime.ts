@@ -20,7 +20,11 @@ export interface RuntimeTuning extends RunTiming {
   concurrency: number;
   /** Staged plan items kept in memory before spilling to a scratch file. */
   stagingMemoryLimit: number;
-  /** Source and baseline page size of the planner's merge. */
+  /**
+   * Source and baseline page size of the planner's merge. Small enough that a page dies young:
+   * pages of 5,000 outlived the young generation and grew the heap to 440 MB for a million rows
+   * (1,000: 250 MB, and faster; see BENCHMARKS.md).
+   */
   pageSize: number;
 }
 
@@ -30,7 +34,7 @@ export const defaultTuning: RuntimeTuning = {
   staleAfterMs: 5 * 60_000,
   concurrency: 8,
   stagingMemoryLimit: 50_000,
-  pageSize: 5_000,
+  pageSize: 1_000,
 };
 
 export interface TenantRuntime {
