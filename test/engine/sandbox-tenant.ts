@@ -15,7 +15,8 @@ import { migrate } from '../../src/db/migrate.js';
 import { openStore } from '../../src/db/open.js';
 import type { SourceDatabase } from '../../src/db/schema.js';
 import { openTenant } from '../../src/engine/open-tenant.js';
-import type { RuntimeTuning } from '../../src/engine/runtime.js';
+import { type ReconcileOptions, runReconcile } from '../../src/engine/reconcile.js';
+import type { RuntimeTuning, TenantRuntime } from '../../src/engine/runtime.js';
 import { type SyncOptions, type SyncResult, runSync } from '../../src/engine/sync.js';
 import { LocalRateGateRegistry } from '../../src/http/rate-gate.js';
 import type { RetryPolicy } from '../../src/http/types.js';
@@ -54,6 +55,8 @@ export interface SandboxTenant {
   setSource(rows: readonly SourceContact[]): Promise<void>;
   /** One run as `contact-sync sync --config FILE` does it: load the config, open the tenant, run, close. */
   sync(options?: SyncOptions): Promise<SyncResult>;
+  /** One `contact-sync reconcile --config FILE`, opened the same way. */
+  reconcile(options?: ReconcileOptions): ReturnType<typeof runReconcile>;
   /** The tenant's state, read through a store of the test's own. */
   readonly store: StateStore;
   readonly state: TenantState;
@@ -81,6 +84,23 @@ export async function createSandboxTenant(options: SandboxTenantOptions): Promis
   const file = join(dir, `${tenant}.json`);
   writeFileSync(file, JSON.stringify(config, null, 2));
   const store = await openStateStore(options.stateUrl);
+  const withRuntime = async <T>(run: (runtime: TenantRuntime) => Promise<T>): Promise<T> => {
+    const runtime = await openTenant(
+      await loadConfig(file, {}),
+      {
+        gates: new LocalRateGateRegistry(),
+        logger: pino({ level: 'silent' }),
+        timeScale: options.timeScale,
+        ...(options.retry === undefined ? {} : { retry: options.retry }),
+      },
+      options.tuning === undefined ? {} : { tuning: options.tuning },
+    );
+    try {
+      return await run(runtime);
+    } finally {
+      await runtime.close();
+    }
+  };
 
   return {
     tenant,
@@ -108,23 +128,8 @@ export async function createSandboxTenant(options: SandboxTenantOptions): Promis
         }
       });
     },
-    async sync(syncOptions = {}) {
-      const runtime = await openTenant(
-        await loadConfig(file, {}),
-        {
-          gates: new LocalRateGateRegistry(),
-          logger: pino({ level: 'silent' }),
-          timeScale: options.timeScale,
-          ...(options.retry === undefined ? {} : { retry: options.retry }),
-        },
-        options.tuning === undefined ? {} : { tuning: options.tuning },
-      );
-      try {
-        return await runSync(runtime, syncOptions);
-      } finally {
-        await runtime.close();
-      }
-    },
+    sync: (syncOptions = {}) => withRuntime((runtime) => runSync(runtime, syncOptions)),
+    reconcile: (reconcileOptions = {}) => withRuntime((runtime) => runReconcile(runtime, reconcileOptions)),
     async close() {
       await store.close();
       await source.close();
