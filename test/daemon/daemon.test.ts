@@ -120,6 +120,11 @@ describe('daemon', () => {
     const healthy = m.filter((s) => s.labels.tenant !== 'down');
     expect(new Map(healthy.filter((s) => s.name === 'contact_sync_rate_limited_total' && s.value > 0).map((s) => [s.labels.provider, s.value]))).toEqual(rateLimited);
     expect(new Map(healthy.filter((s) => s.name === 'contact_sync_retries_total' && s.value > 0).map((s) => [`${s.labels.provider} ${s.labels.status}`, s.value]))).toEqual(retries);
+    // The daemon's runs log like the CLI's: the HTTP client's warnings name the tenant, run and provider.
+    const warnings = logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.msg === 'provider request failed; retrying');
+    for (const line of warnings) expect(line).toMatchObject({ tenant: expect.any(String), runId: expect.any(String), provider: expect.any(String) });
+    expect(warnings.filter((line) => line.tenant !== 'down')).toMatchObject(Array(3).fill({ tenant: 'alpha', provider: 'trackly', outcome: 429 }));
+    expect(warnings.filter((line) => line.tenant === 'down')[0]).toMatchObject({ provider: 'oliai', outcome: 'network' });
 
     expect(sumOf(m, 'contact_sync_contacts_total', { tenant: 'beta', provider: 'twilio', outcome: 'applied' })).toBe(40);
     expect(m.some((s) => s.name === 'contact_sync_seconds_since_last_success' && s.labels.tenant === 'alpha')).toBe(true);
