@@ -7,11 +7,12 @@ import { type Kysely, type Migration, Migrator, PostgresAdapter, sql } from 'kys
 import * as contacts001 from '../../migrations/source/001_contacts.js';
 import * as state001 from '../../migrations/state/001_engine_state.js';
 import * as state010 from '../../migrations/state/010_scaleout.js';
+import * as state020 from '../../migrations/state/020_run_progress.js';
 import { StoreError } from '../errors.js';
 
 const sets = {
   source: { table: 'contact_sync_source_migrations', migrations: { '001_contacts': contacts001 } },
-  state: { table: 'contact_sync_state_migrations', migrations: { '001_engine_state': state001, '010_scaleout': state010 } },
+  state: { table: 'contact_sync_state_migrations', migrations: { '001_engine_state': state001, '010_scaleout': state010, '020_run_progress': state020 } },
 } satisfies Record<string, { table: string; migrations: Record<string, Migration> }>;
 
 export async function migrate(db: Kysely<any>, set: keyof typeof sets): Promise<void> {

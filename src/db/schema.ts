@@ -27,7 +27,8 @@ export interface RunsTable {
   status: string; // 'running' | 'ok' | 'partial' | 'failed' | 'refused'
   started_at: string;
   finished_at: string | null;
-  heartbeat_at: string; // last progress; a 'running' run whose heartbeat is old looks stuck
+  heartbeat_at: string; // last sign of life; a 'running' run whose heartbeat is old looks abandoned
+  progress_at: string | null; // last request answered (or the start); null in rows older than migration 020
   holder: string | null; // process that runs it (host:pid)
   plan_id: string | null; // set when the run applied a --plan file
   summary: string | null; // JSON: the per-provider report of SPEC section 2

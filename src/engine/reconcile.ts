@@ -53,7 +53,7 @@ export async function runReconcile(runtime: TenantRuntime, options: ReconcileOpt
   const report: ReconcileReport = { tenant: runtime.tenant, runId, dryRun, status: 'ok', providers: {} };
   runtime.requests.reset();
   if (!dryRun) await beginRun(state, { runId, kind: 'reconcile', planId: null }, tuning);
-  const stopHeartbeat = dryRun ? () => {} : startHeartbeat(state, runId, tuning, logger);
+  const stopHeartbeat = dryRun ? () => {} : startHeartbeat(runtime, runId, logger);
   let error: Error | undefined;
   try {
     for (const target of runtime.targets) {

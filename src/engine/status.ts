@@ -1,8 +1,9 @@
 /** `status`: last runs, per-provider counts, the latest rejections with reasons, dead letters, runs that look stuck. */
 import { z } from 'zod';
+import type { RunRow } from '../state/runs.js';
 import type { StateStore } from '../state/store.js';
 import { tenantState } from '../state/store.js';
-import { looksAbandoned } from './run-record.js';
+import { lastProgressAt, looksAbandoned } from './run-record.js';
 
 const count = z.number().int().nonnegative();
 
@@ -13,6 +14,8 @@ export const runSummarySchema = z.object({
   startedAt: z.string(),
   finishedAt: z.string().nullable(),
   heartbeatAt: z.string(),
+  /** Last request answered (or the start); older rows: their heartbeat. */
+  progressAt: z.string(),
   holder: z.string().nullable(),
   planId: z.string().nullable(),
   error: z.string().nullable(),
@@ -42,7 +45,11 @@ export const statusReportSchema = z.object({
   rejections: z.array(
     z.object({ provider: z.string(), contactId: z.string(), code: z.string(), reason: z.string(), attempts: count, dead: z.boolean(), lastAt: z.string(), nextAttemptAt: z.string().nullable() }),
   ),
-  stuck: z.array(runSummarySchema),
+  /**
+   * Running runs that look stuck: `abandoned` when their process is gone (no heartbeat, or a dead
+   * pid on this host), `no_progress` when it heartbeats but has not progressed for `stuckAfterMs`.
+   */
+  stuck: z.array(runSummarySchema.extend({ reason: z.enum(['abandoned', 'no_progress']) })),
   /** Contacts rejected too often (most recent first, at most `deadLetters`): each waits until it changes. */
   deadLetters: z.array(
     z.object({
@@ -59,7 +66,7 @@ export const statusReportSchema = z.object({
 export type StatusReport = z.infer<typeof statusReportSchema>;
 
 export interface StatusOptions {
-  /** A running run whose heartbeat is older than this looks stuck (default 5 minutes). */
+  /** A running run without progress (or heartbeat) for longer than this is stuck (default 5 minutes). */
   stuckAfterMs?: number;
   /** Providers to list even when they have no rows yet (the config's). */
   providers?: readonly string[];
@@ -73,6 +80,7 @@ export interface StatusOptions {
 export async function readStatus(store: StateStore, tenant: string, options: StatusOptions = {}): Promise<StatusReport> {
   const state = tenantState(store.db, tenant);
   const now = options.now ?? new Date();
+  const stuckAfterMs = options.stuckAfterMs ?? 5 * 60_000;
   const [runs, running, synced, pending, rejections, orphans, latest, dead] = await Promise.all([
     state.runs.latest(options.runs ?? 10),
     state.runs.running(),
@@ -97,6 +105,7 @@ export async function readStatus(store: StateStore, tenant: string, options: Sta
     startedAt: run.started_at,
     finishedAt: run.finished_at,
     heartbeatAt: run.heartbeat_at,
+    progressAt: lastProgressAt(run),
     holder: run.holder,
     planId: run.plan_id,
     error: run.error,
@@ -117,7 +126,18 @@ export async function readStatus(store: StateStore, tenant: string, options: Sta
       lastAt: r.last_at,
       nextAttemptAt: r.next_attempt_at,
     })),
-    stuck: running.filter((run) => looksAbandoned(run, now, options.stuckAfterMs ?? 5 * 60_000)).map(summarise),
+    stuck: running.flatMap((run) => {
+      const reason = stuckReason(run, now, stuckAfterMs);
+      return reason === undefined ? [] : [{ ...summarise(run), reason }];
+    }),
     deadLetters: dead.map((r) => ({ provider: r.provider, contactId: r.contact_id, code: r.code, reason: r.reason, attempts: r.attempts, since: r.last_at })),
   };
+}
+
+type StuckReason = StatusReport['stuck'][number]['reason'];
+
+function stuckReason(run: RunRow, now: Date, stuckAfterMs: number): StuckReason | undefined {
+  if (looksAbandoned(run, now, stuckAfterMs)) return 'abandoned';
+  if (now.getTime() - Date.parse(lastProgressAt(run)) > stuckAfterMs) return 'no_progress';
+  return undefined;
 }

@@ -83,7 +83,7 @@ async function syncRun(runtime: TenantRuntime, options: SyncOptions, runId: stri
   const result: SyncResult = { report, examples: [], problems: [], deferred: {}, pending: {}, orphaned: {} };
   runtime.requests.reset();
   if (!dryRun) await beginRun(state, { runId, kind: 'sync', planId: header?.planId ?? null }, tuning);
-  const stopHeartbeat = dryRun ? () => {} : startHeartbeat(state, runId, tuning, options.logger ?? runtime.logger); // it names the run itself
+  const stopHeartbeat = dryRun ? () => {} : startHeartbeat(runtime, runId, options.logger ?? runtime.logger); // it names the run itself
   const staging = new Staging({ memoryLimit: tuning.stagingMemoryLimit });
   try {
     // Before anything is planned or refused: the journaled batches belong to an earlier run that

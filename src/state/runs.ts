@@ -15,8 +15,8 @@ export function runQueries(db: Kysely<StateDatabase>, tenant: string) {
       return rows.map(({ tenant: _t, ...row }) => row);
     },
 
-    async heartbeat(runId: string, at: string): Promise<void> {
-      await db.updateTable('cs_runs').set({ heartbeat_at: at }).where('tenant', '=', tenant).where('run_id', '=', runId).execute();
+    async heartbeat(runId: string, at: string, progressAt: string): Promise<void> {
+      await db.updateTable('cs_runs').set({ heartbeat_at: at, progress_at: progressAt }).where('tenant', '=', tenant).where('run_id', '=', runId).execute();
     },
 
     async finish(runId: string, outcome: { status: string; finishedAt: string; summary: string | null; error: string | null }): Promise<void> {

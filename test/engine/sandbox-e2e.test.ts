@@ -7,7 +7,8 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT, exitCodeForStatus } from '../../src/cli/exit-codes.js';
-import { readStatus } from '../../src/engine/status.js';
+import { renderStatus } from '../../src/cli/output/status-view.js';
+import { type StatusReport, readStatus } from '../../src/engine/status.js';
 import type { SyncResult } from '../../src/engine/sync.js';
 import { ProviderError } from '../../src/errors.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
@@ -84,6 +85,17 @@ function applyingRequests(): Record<string, { method: string; path: string }[]> 
   const by: Record<string, { method: string; path: string }[]> = { twilio: [], trackly: [], oliai: [] };
   for (const r of sb.requests) if (r.status !== 429) by[r.provider]!.push({ method: r.method, path: r.path });
   return by;
+}
+
+/** Polls `status` (with this stuck threshold) until `until` holds. */
+async function waitForStatus(tenant: SandboxTenant, until: (status: StatusReport) => boolean, stuckAfterMs: number): Promise<StatusReport> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const status = await readStatus(tenant.store, tenant.tenant, { stuckAfterMs });
+    if (until(status)) return status;
+    if (Date.now() > deadline) throw new Error(`status never matched: ${JSON.stringify(status.stuck)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 /** Runs until a run finishes (not `failed`): a run that could not finish resumes in the next. */
@@ -247,6 +259,37 @@ describe.each(sourceStatePairs)('sync against the sandbox emulators ($label)', (
     sb.clearRequests();
     expect((await t.sync()).report.status).toBe('partial');
     expect(sb.requests).toEqual([]);
+  });
+
+  it('status reports a run that heartbeats but gets no answer as stuck (no progress), and not once answers come', async () => {
+    const stuckAfterMs = 400;
+    // One Twilio batch at a time (25, then 5), so the run goes on after the first answers.
+    const t = await open({ tuning: { heartbeatMs: 40, concurrency: 1 } });
+    await t.setSource(people(30));
+    // Every provider holds each answer back: the run's process is alive and heartbeating, but hung.
+    sb.faults.set({ latencyMs: 1_500 });
+    const running = t.sync();
+    let stuckStatus: StatusReport;
+    let moving: StatusReport;
+    try {
+      stuckStatus = await waitForStatus(t, (s) => s.stuck.length > 0, stuckAfterMs);
+      moving = await waitForStatus(t, (s) => s.stuck.length === 0 && s.lastRuns[0]?.status === 'running', stuckAfterMs);
+    } finally {
+      // The run ends before the test's stores go away.
+      expect((await running).report.status).toBe('ok');
+      sb.faults.clear();
+    }
+    const [stuck] = stuckStatus.stuck;
+    expect(stuck).toMatchObject({ status: 'running', reason: 'no_progress' });
+    // Not abandoned: it beat within the threshold (and after its last progress), from a live pid.
+    expect(Date.parse(stuck!.heartbeatAt)).toBeGreaterThan(Date.parse(stuck!.progressAt));
+    const view = renderStatus(stuckStatus).slice(renderStatus(stuckStatus).indexOf('Stuck runs:'));
+    expect(view).toContain('last progress');
+    expect(view).toContain('alive, but no progress');
+    // The first answers moved the run's progress on while it still ran.
+    expect(moving.lastRuns[0]!.runId).toBe(stuck!.runId);
+    expect(Date.parse(moving.lastRuns[0]!.progressAt)).toBeGreaterThanOrEqual(Date.parse(stuck!.progressAt) + 1_000);
+    expect((await readStatus(t.store, t.tenant, { stuckAfterMs })).stuck).toEqual([]);
   });
 
   it('a run that cannot finish fails (exit 1) with its work journaled, and the next run finishes it', async () => {

@@ -6,6 +6,11 @@ import { renderTable } from './table.js';
 const shortId = (runId: string): string => runId.slice(0, 8);
 const time = (iso: string | null): string => (iso === null ? '-' : iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
 
+const stuckReasons: Record<StatusReport['stuck'][number]['reason'], string> = {
+  abandoned: 'its process is gone: the next run resumes its work',
+  no_progress: 'alive, but no progress',
+};
+
 function durationOf(run: StatusReport['lastRuns'][number]): string {
   if (run.finishedAt === null) return 'running';
   return `${((Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000).toFixed(1)} s`;
@@ -70,8 +75,8 @@ export function renderStatus(status: StatusReport): string {
     status.stuck.length === 0
       ? '  (none)'
       : renderTable(
-          ['run', 'kind', 'started', 'last heartbeat', 'process'],
-          status.stuck.map((r) => [shortId(r.runId), r.kind, time(r.startedAt), time(r.heartbeatAt), r.holder ?? '-']),
+          ['run', 'kind', 'started', 'last heartbeat', 'last progress', 'process', 'why'],
+          status.stuck.map((r) => [shortId(r.runId), r.kind, time(r.startedAt), time(r.heartbeatAt), time(r.progressAt), r.holder ?? '-', stuckReasons[r.reason]]),
           { alignNumbers: false },
         ),
   );
