@@ -1,9 +1,10 @@
 /**
  * The cs_runs row of a run: started (refusing if another live run of the tenant holds it),
- * heartbeated while running (with the time of its last progress), finished with its summary. A 'running' row whose process is gone
- * (same host, pid not alive) or whose heartbeat is older than `staleAfterMs` is marked failed.
- * Another host's pid cannot be checked, so there only the heartbeat's age tells: the daemon with
- * PostgreSQL leases sets `staleAfterMs` to the lease TTL (src/daemon/tenant-job.ts).
+ * heartbeated while running (with the time of its last progress), finished with its summary. A
+ * 'running' row whose process is gone (same host, pid not alive) or whose heartbeat is older than
+ * `staleAfterMs` is marked failed. Another host's pid cannot be checked, so there only the
+ * heartbeat's age tells: the daemon with PostgreSQL leases sets `staleAfterMs` to the lease TTL
+ * (src/daemon/tenant-job.ts).
  */
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
