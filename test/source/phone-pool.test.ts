@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { SourceContact } from '../../src/source/contact.js';
 import { toContact } from '../../src/source/normalise.js';
 
-const { pageNormaliser } = (await import('../../dist/src/source/phone-pool.js')) as typeof import('../../src/source/phone-pool.js');
+const compiled = '../../dist/src/source/phone-pool.js';
+const { pageNormaliser } = (await import(compiled)) as typeof import('../../src/source/phone-pool.js');
 
 const samples: [string | null, string | null][] = [
   ['+14155552671', null],

@@ -6,17 +6,24 @@ import { GroupCommit } from '../../src/state/group-commit.js';
 import { openStateStore, tenantState } from '../../src/state/store.js';
 
 describe('GroupCommit', () => {
-  it('starts the first piece of work at once and puts what arrives meanwhile into one next transaction', async () => {
+  it('puts the work queued in one turn into one transaction, and what arrives while it runs into the next', async () => {
     const groups: string[][] = [];
+    let late: Promise<void> | undefined;
     const commits = new GroupCommit<string[]>(async (work) => {
       const group: string[] = [];
       await work(group);
       await new Promise((r) => setTimeout(r, 5));
       groups.push(group);
     });
-    const done = ['a', 'b', 'c', 'd'].map((name) => commits.run(async (group) => void group.push(name)));
-    await Promise.all(done);
-    expect(groups).toEqual([['a'], ['b', 'c', 'd']]);
+    const first = ['a', 'b', 'c'].map((name) =>
+      commits.run(async (group) => {
+        group.push(name);
+        late ??= commits.run(async (next) => void next.push('late'));
+      }),
+    );
+    await Promise.all(first);
+    await late;
+    expect(groups).toEqual([['a', 'b', 'c'], ['late']]);
   });
 
   it('a failing piece fails alone: the rest of its group commits on its own', async () => {
