@@ -58,7 +58,8 @@ export function writeTenant(
   dir: string,
   options: {
     tenant: string;
-    sandbox: Sandbox;
+    /** Where the providers are (a relay in front of the sandbox will do). */
+    sandbox: Pick<Sandbox, 'baseUrl' | 'credentials'>;
     providers?: readonly ProviderName[];
     schedule?: string;
     credentials?: Partial<{ twilioToken: string; tracklyKey: string; oliaiKey: string }>;
