@@ -145,4 +145,51 @@ describe.each(stateBackends)("a dead run's journal is finished before the next r
     expect(await baselineIds('beta')).toEqual(many(12).map((c) => c.id));
     expect(remoteOf(h, 1)).toEqual(remoteOf(h, 0));
   });
+
+  it('a --plan made while a batch was journaled is stale once the journal is finished', async () => {
+    h = await openHarness({ backend });
+    h.source.set(many(12));
+    await dieDuring({ alpha: 1 });
+    const early = join(h.dir, 'early.jsonl');
+    await runSync(h.runtime({ tuning: { clock } }), { dryRun: true, planOut: early });
+    const refused = await runSync(h.runtime({ tuning: { clock } }), { planFile: early });
+    expect(refused.report.status).toBe('refused');
+    expect(refused.error?.message).toContain('sync state changed');
+    expect(await journaled('alpha')).toEqual([]);
+    const current = join(h.dir, 'current.jsonl');
+    await runSync(h.runtime({ tuning: { clock } }), { dryRun: true, planOut: current });
+    const applied = await runSync(h.runtime({ tuning: { clock } }), { planFile: current });
+    expect(applied.report.status).toBe('ok');
+    expect(await baselineIds('alpha')).toEqual(many(12).map((c) => c.id));
+  });
+
+  it('a provider whose journal cannot be finished sits the run out; a --plan run then applies nothing', async () => {
+    h = await openHarness({ backend, providers: [{ name: 'alpha' }, { name: 'beta' }] });
+    h.source.set(many(12));
+    await dieDuring({ alpha: 1, beta: 1 });
+    const planFile = join(h.dir, 'plan.jsonl');
+    await runSync(h.runtime({ tuning: { clock } }), { dryRun: true, planOut: planFile });
+    const [alpha, beta] = h.providers as [FakeProvider, FakeProvider];
+    alpha.script = { batch: () => 'throwBefore' };
+
+    const planned = await runSync(h.runtime({ tuning: { clock } }), { planFile });
+    expect(planned.report.status).toBe('failed');
+    expect(planned.error?.message).toBe('fake alpha: unavailable');
+    expect([alpha.calls.length, beta.calls.length]).toEqual([1, 1]); // the replays, nothing of the plan
+    expect(await baselineIds('beta')).toEqual(many(6).map((c) => c.id));
+
+    const run = await runSync(h.runtime({ tuning: { clock } }));
+    expect(run.report.status).toBe('failed');
+    expect(run.error?.message).toBe('fake alpha: unavailable');
+    expect(run.report.providers.alpha).toMatchObject({ planned: { create: 0, unchanged: 0 }, applied: { create: 0 }, requests: 1 });
+    expect(run.pending.alpha).toBe(3);
+    expect(run.report.providers.beta).toMatchObject({ planned: { create: 6, unchanged: 6 }, applied: { create: 6 } });
+    expect(await journaled('alpha')).toHaveLength(3);
+
+    alpha.script = {};
+    expect((await runSync(h.runtime({ tuning: { clock } }))).report.status).toBe('ok');
+    expect(await journaled('alpha')).toEqual([]);
+    expect(remoteOf(h, 0)).toEqual(remoteOf(h, 1));
+    expect(await baselineIds('alpha')).toEqual(many(12).map((c) => c.id));
+  });
 });
