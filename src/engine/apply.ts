@@ -3,7 +3,7 @@
  * rejections, orphans), then deletes, then upserts, in full batches through a small p-queue (the
  * adapter's rate gate spaces the requests). Deletes come before upserts because a phone a delete
  * frees may be the one an upsert takes. A dead run's batches were finished before planning
- * (finishJournal in sync.ts); what they left with an unknown outcome comes in as `inFlight`.
+ * (finish-journal.ts); what they left with an unknown outcome comes in as `inFlight`.
  */
 import PQueue from 'p-queue';
 import type { Payload } from '../providers/types.js';

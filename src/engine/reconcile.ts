@@ -1,13 +1,15 @@
 /**
- * `reconcile`: for providers that can list, read the provider back and re-send the baseline payload
- * of every contact the connector delivered that is missing, inactive or changed there (journaled
- * like any upsert). Contacts the connector never wrote are never looked at.
+ * `reconcile`: for providers that can list, finish the journal (as a sync does), read the provider
+ * back and re-send the baseline payload of every contact the connector delivered that is missing,
+ * inactive or changed there (journaled like any upsert). Contacts the connector never wrote are
+ * never looked at; contacts still journaled with an unknown outcome are left to the next sync.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ContactSyncError } from '../errors.js';
 import type { BaselineRow } from '../state/baseline.js';
+import { finishJournal } from './finish-journal.js';
 import { correlationId, payloadHash } from './hash.js';
 import { Journal } from './journal.js';
 import type { PlanTarget } from './plan.js';
@@ -91,6 +93,18 @@ async function reconcileProvider(
   entry: ReconcileReport['providers'][string],
   signal: AbortSignal | undefined,
 ): Promise<void> {
+  // The baseline must first catch up with what a dead run sent. What stays journaled (an outcome
+  // still unknown, or every batch on a dry run) may differ from the baseline at the provider: a
+  // repair would overwrite it with the older payload.
+  let journaled: Set<string>;
+  if (dryRun) {
+    journaled = new Set((await runtime.state.outbox.pendingBatches(target.name)).flat().map((row) => row.contact_id));
+  } else {
+    const recovery = await finishJournal(runtime, runId, target, signal);
+    entry.rejected += recovery.rejected.length;
+    if (recovery.failure !== undefined) throw recovery.failure;
+    journaled = new Set(recovery.inFlight.map((row) => row.contact_id));
+  }
   // What the provider holds, by its id and by phone: only hashes are kept.
   const byRemoteId = new Map<string, { hash: string; active: boolean }>();
   const byPhone = new Map<string, { hash: string; active: boolean }>();
@@ -127,6 +141,7 @@ async function reconcileProvider(
   for await (const page of runtime.state.baseline.rowPages(target.name)) {
     for (const row of page) {
       entry.delivered++;
+      if (journaled.has(row.contact_id)) continue;
       const remote = (row.remote_id !== null ? byRemoteId.get(row.remote_id) : undefined) ?? byPhone.get(row.phone);
       if (remote === undefined || !remote.active) {
         entry.missing++;

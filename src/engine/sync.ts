@@ -10,11 +10,11 @@ import { ContactSyncError, PlanStaleError, SafetyRefusal } from '../errors.js';
 import { withRunLogger } from '../log/run-logger.js';
 import { INVALID_PROVIDER } from '../state/rejections.js';
 import { type ProviderApplyResult, applyProvider } from './apply.js';
-import type { OutboxRow } from '../state/outbox.js';
-import { Journal, type Problem } from './journal.js';
+import { type Recovery, finishJournal } from './finish-journal.js';
+import type { Problem } from './journal.js';
 import { type PlanHeader, readPlanHeader, writePlanFile } from './plan-file.js';
 import { type PlanRecord, planRecords } from './plan-records.js';
-import { type Plan, type PlanTarget, planSync } from './plan.js';
+import { type Plan, planSync } from './plan.js';
 import { type RunReport, type RunStatus, emptyProviderReport } from './report.js';
 import { beginRun, startHeartbeat } from './run-record.js';
 import type { TenantRuntime } from './runtime.js';
@@ -228,44 +228,6 @@ function tallyRequests(runtime: TenantRuntime, report: RunReport): void {
 
 function aborted(): ContactSyncError {
   return new ContactSyncError('ABORTED', 'the run was stopped; batches in flight were journaled and the rest resumes next run');
-}
-
-/** What finishing one provider's journal (the batches dead runs left in flight) gave. */
-interface Recovery {
-  /** Items confirmed by the replay. */
-  confirmed: number;
-  rejected: Problem[];
-  /** Items whose outcome is still unknown (transient failures): they stay journaled, and the apply retries them. */
-  inFlight: OutboxRow[];
-  /** The adapter threw: the batch stays journaled and the provider sits this run out. */
-  failure?: unknown;
-}
-
-/**
- * Replays every batch left in the provider's outbox, in the order it was written, with the same
- * correlation ids. The outbox is read again after each batch: settling one may void rows of another
- * (a pending delete of a contact whose phone a confirmed upsert took over).
- */
-async function finishJournal(runtime: TenantRuntime, runId: string, target: PlanTarget, signal: AbortSignal | undefined): Promise<Recovery> {
-  const { state, tenant, tuning } = runtime;
-  const journal = new Journal({ state, tenant, runId, provider: target.name, adapter: target.adapter, clock: tuning.clock });
-  const recovery: Recovery = { confirmed: 0, rejected: [], inFlight: [] };
-  const replayed = new Set<string>();
-  while (signal?.aborted !== true) {
-    const batch = (await state.outbox.pendingBatches(target.name)).find((b) => !replayed.has(b[0]!.batch_id));
-    if (batch === undefined) break;
-    replayed.add(batch[0]!.batch_id);
-    try {
-      const outcome = await journal.replay(batch);
-      recovery.confirmed += outcome.ok.length;
-      recovery.rejected.push(...outcome.rejected);
-      recovery.inFlight.push(...outcome.retryable);
-    } catch (error) {
-      recovery.failure = error;
-      break;
-    }
-  }
-  return recovery;
 }
 
 /** The result of a provider whose journal could not be finished: all it has journaled stays pending. */

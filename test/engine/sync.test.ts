@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runReconcile } from '../../src/engine/reconcile.js';
 import { runSync } from '../../src/engine/sync.js';
 import { FakeProvider } from './fake-provider.js';
 import { type Harness, contact, openHarness } from './harness.js';
@@ -144,6 +145,29 @@ describe.each(stateBackends)("a dead run's journal is finished before the next r
     expect(await journaled('beta')).toEqual([]);
     expect(await baselineIds('beta')).toEqual(many(12).map((c) => c.id));
     expect(remoteOf(h, 1)).toEqual(remoteOf(h, 0));
+  });
+
+  it('reconcile finishes the journal first instead of repairing back what a dead run sent', async () => {
+    h = await openHarness({ backend });
+    h.source.set(many(6));
+    await runSync(h.runtime({ tuning: { clock } }));
+    const edited = many(6).map((c, i) => (i < 3 ? { ...c, name: `edited ${i}` } : c));
+    h.source.set(edited);
+    await dieDuring({ alpha: 0 }); // the edits reach the provider; their answer never comes
+    expect(await journaled('alpha')).toEqual(['c000', 'c001', 'c002']);
+    const clean = { drifted: 0, missing: 0, repaired: 0 };
+    const calls = h.providers[0]!.calls.length;
+
+    // A dry run finishes nothing: the journaled contacts are left out of the comparison.
+    const dry = await runReconcile(h.runtime({ tuning: { clock } }), { dryRun: true });
+    expect(dry.report.providers.alpha).toMatchObject({ delivered: 6, ...clean });
+    expect(h.providers[0]!.calls).toHaveLength(calls);
+
+    const run = await runReconcile(h.runtime({ tuning: { clock } }));
+    expect(run.report.providers.alpha).toMatchObject({ delivered: 6, ...clean, requests: 1 });
+    expect(await journaled('alpha')).toEqual([]);
+    expect(h.providers[0]!.remote.get('+14155552000')).toMatchObject({ name: 'edited 0' });
+    expect((await runSync(h.runtime({ tuning: { clock } }))).report.providers.alpha!.planned).toMatchObject({ create: 0, update: 0, unchanged: 6 });
   });
 
   it('a --plan made while a batch was journaled is stale once the journal is finished', async () => {
