@@ -1,9 +1,9 @@
 /**
  * Figure 4, end-to-end throughput: the first sync of N contacts to every provider (plan, journal,
  * send, settle; providers in parallel, as the product runs them) against an unthrottled sandbox
- * in its own process, with the state store on SQLite and on PostgreSQL. Per provider: N / the time
- * from the start of the run to its last batch settled; overall: N / the whole run. Target: at
- * least 20,000 contacts/s.
+ * in its own process, with the state store on SQLite and on PostgreSQL: each provider alone, then
+ * all at once. Contacts/s = N / the whole run (and, all at once, per provider: N / the time to its
+ * last batch settled). Target: at least 20,000 contacts/s.
  */
 import type { ProviderType } from '../../src/sandbox/types.js';
 import { prepareDataset } from '../generate.js';
@@ -36,47 +36,69 @@ export async function throughputFigure(params: ThroughputParams): Promise<Figure
   const storeName = { sqlite: 'SQLite', postgres: 'PostgreSQL' } as const;
   try {
     for (const store of params.stores) {
-      const runs: TimedSync[] = [];
+      // Each provider alone (the figure the target is about: one provider's sync), then all at once
+      // (they share this one process and its thread, so the whole run is bounded by their sum).
+      const groups: (readonly ProviderType[])[] = [...(params.providers.length > 1 ? params.providers.map((p) => [p]) : []), params.providers];
+      const timings = new Map<readonly ProviderType[], TimedSync[]>();
       let skipped: string | undefined;
-      for (let run = 0; run < params.runs; run++) {
-        const state = store === 'sqlite' ? sqliteState(scratch.dir, `state-${run}.db`) : await postgresState(params.databaseUrl);
-        if ('unreachable' in state) {
-          skipped = state.unreachable;
-          break;
-        }
-        await sandbox.reset();
-        try {
-          const result = await timedSync({ sandbox, sourcePath: dataset.sourcePath, stateUrl: state.url, providers: params.providers, unthrottled: true });
-          for (const p of params.providers) {
-            const created = result.result.report.providers[p]!.applied.create;
-            if (created !== params.n) throw new Error(`${p}: created ${created} of ${params.n}`);
+      for (const group of groups) {
+        const runs: TimedSync[] = [];
+        for (let run = 0; run < params.runs && skipped === undefined; run++) {
+          const state = store === 'sqlite' ? sqliteState(scratch.dir, `state-${group.join('-')}-${run}.db`) : await postgresState(params.databaseUrl);
+          if ('unreachable' in state) {
+            skipped = state.unreachable;
+            break;
           }
-          params.log?.(`throughput (${store}) run ${run + 1}/${params.runs}: ${seconds(result.ms)} s`);
-          runs.push(result);
-        } finally {
-          await state.cleanup();
+          await sandbox.reset();
+          try {
+            const result = await timedSync({ sandbox, sourcePath: dataset.sourcePath, stateUrl: state.url, providers: group, unthrottled: true });
+            for (const p of group) {
+              const created = result.result.report.providers[p]!.applied.create;
+              if (created !== params.n) throw new Error(`${p}: created ${created} of ${params.n}`);
+            }
+            params.log?.(`throughput (${store}, ${group.join('+')}) run ${run + 1}/${params.runs}: ${seconds(result.ms)} s`);
+            runs.push(result);
+          } finally {
+            await state.cleanup();
+          }
         }
+        timings.set(group, runs);
       }
-      const title = `end-to-end first sync of ${params.n.toLocaleString('en-US')} contacts to ${params.providers.length} providers, journaled, state on ${storeName[store]}`;
+      const title = `end-to-end first sync of ${params.n.toLocaleString('en-US')} contacts, journaled, state on ${storeName[store]}`;
       const base = { figure: 'throughput' as const, title, params: { n: params.n, seed: params.seed, runs: params.runs, store, providers: params.providers } };
       if (skipped !== undefined) {
         figures.push({ ...base, checks: [{ name: 'PostgreSQL', target: 'reachable', measured: `skipped: ${skipped}`, pass: null }], data: {}, notes: [] });
         continue;
       }
       const rate = (ms: number): number => Math.round(params.n / (ms / 1000));
-      const checks: Check[] = params.providers.map((p) => {
-        const ms = median(runs.map((r) => r.providerMs[p]!));
-        return { name: `${p}: contacts/s`, target: `≥ ${throughputTarget.toLocaleString('en-US')}/s`, measured: `${rate(ms).toLocaleString('en-US')}/s (${seconds(ms)} s)`, pass: rate(ms) >= throughputTarget };
-      });
-      const total = median(runs.map((r) => r.ms));
-      checks.push({ name: 'overall: contacts/s, each contact to every provider', target: `≥ ${throughputTarget.toLocaleString('en-US')}/s`, measured: `${rate(total).toLocaleString('en-US')}/s (${seconds(total)} s)`, pass: rate(total) >= throughputTarget });
-      checks.push({ name: 'overall: deliveries/s (contacts × providers)', target: '', measured: `${(rate(total) * params.providers.length).toLocaleString('en-US')}/s`, pass: null });
+      const target = `≥ ${throughputTarget.toLocaleString('en-US')}/s`;
+      const measured = (ms: number): string => `${rate(ms).toLocaleString('en-US')}/s (${seconds(ms)} s)`;
+      const checks: Check[] = [];
+      for (const group of groups.slice(0, -1)) {
+        const ms = median(timings.get(group)!.map((r) => r.ms));
+        checks.push({ name: `${group[0]} alone: contacts/s`, target, measured: measured(ms), pass: rate(ms) >= throughputTarget });
+      }
+      const together = timings.get(params.providers)!;
+      const label = params.providers.length > 1 ? `all ${params.providers.length} at once` : params.providers[0]!;
+      for (const p of params.providers.length > 1 ? params.providers : []) {
+        const ms = median(together.map((r) => r.providerMs[p]!));
+        checks.push({ name: `${label}: ${p}, until its last batch settled`, target: '', measured: measured(ms), pass: null });
+      }
+      const total = median(together.map((r) => r.ms));
+      checks.push({ name: `${label}: contacts/s, each contact to every provider`, target, measured: measured(total), pass: rate(total) >= throughputTarget });
+      checks.push({ name: `${label}: deliveries/s (contacts × providers)`, target: '', measured: `${(rate(total) * params.providers.length).toLocaleString('en-US')}/s`, pass: null });
       figures.push({
         ...base,
         checks,
-        data: { runMs: runs.map((r) => r.ms), providerMs: runs.map((r) => r.providerMs), requests: runs.map((r) => Object.fromEntries(Object.entries(r.requests).map(([p, list]) => [p, list.length]))) },
+        data: Object.fromEntries(
+          groups.map((group) => {
+            const runs = timings.get(group)!;
+            return [group.join('+'), { runMs: runs.map((r) => r.ms), providerMs: runs.map((r) => r.providerMs), requests: runs.map((r) => Object.fromEntries(Object.entries(r.requests).map(([p, list]) => [p, list.length]))) }];
+          }),
+        ),
         notes: [
           "time = the whole `sync` (plan, journal, requests, settle) on a fresh state store; the sandbox runs in its own process, unthrottled (and the client's limits lifted with the config's `rateLimit`), checking E.164 spelling only",
+          'all providers at once share one process: its thread plans once, then journals and settles every provider\'s batches, so that run is bounded by the sum of the single-provider costs',
         ],
       });
     }
