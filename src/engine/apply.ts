@@ -11,7 +11,7 @@ import type { BaselineRow } from '../state/baseline.js';
 import type { OutboxRow } from '../state/outbox.js';
 import type { TenantState } from '../state/store.js';
 import { correlationId } from './hash.js';
-import { type BatchResult, Journal, type Problem } from './journal.js';
+import { type BatchResult, Journal, type JournalRow, type Problem } from './journal.js';
 import type { PlanTarget } from './plan.js';
 import type { StagedItem, Staging } from './staging.js';
 
@@ -45,7 +45,6 @@ export interface ProviderApplyResult {
   aborted: boolean;
 }
 
-type JournalRow = Omit<OutboxRow, 'batch_id' | 'run_id' | 'created_at'>;
 
 /**
  * Contacts in flight per provider that the batch concurrency aims at. Each batch has a fixed cost
@@ -199,6 +198,7 @@ function upsertRow(tenant: string, provider: string, item: StagedItem, base: Bas
     source_key: item.sourceKey,
     hash: item.hash,
     payload: JSON.stringify(item.payload),
+    parsed: item.payload!,
     previous,
     correlation_id: correlationId(tenant, item.contactId, item.hash),
     remote_id: base?.remote_id ?? null,

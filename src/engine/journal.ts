@@ -21,6 +21,10 @@ export interface Problem {
   reason: string;
 }
 
+/** An outbox row about to be journaled; `parsed` is its payload as an object when the caller has one (never stored). */
+export type JournalRow = Omit<OutboxRow, 'batch_id' | 'run_id' | 'created_at'> & { parsed?: Payload };
+export type JournaledRow = OutboxRow & { parsed?: Payload };
+
 export interface BatchResult {
   ok: OutboxRow[];
   rejected: Problem[];
@@ -72,10 +76,10 @@ export class Journal {
   }
 
   /** Journals a new batch (all rows of one op), sends it and records the outcomes. */
-  async send(rows: readonly Omit<OutboxRow, 'batch_id' | 'run_id' | 'created_at'>[]): Promise<BatchResult> {
+  async send(rows: readonly JournalRow[]): Promise<BatchResult> {
     const createdAt = this.#context.clock().toISOString();
     const batchId = nextBatchId();
-    const batch: OutboxRow[] = rows.map((row) => ({ ...row, batch_id: batchId, run_id: this.#context.runId, created_at: createdAt }));
+    const batch: JournaledRow[] = rows.map((row) => ({ ...row, batch_id: batchId, run_id: this.#context.runId, created_at: createdAt }));
     // One statement, durable once the (group) commit returns: only then may the request go out.
     await this.#context.state.commit((tx) => tx.outbox.write(batch));
     return this.replay(batch);
@@ -85,7 +89,7 @@ export class Journal {
    * Sends rows already in the outbox (a new batch, or one a dead run left behind) and records the
    * outcomes. If the adapter throws, the outcome is unknown: the rows stay journaled and it rethrows.
    */
-  async replay(batch: readonly OutboxRow[]): Promise<BatchResult> {
+  async replay(batch: readonly JournaledRow[]): Promise<BatchResult> {
     const { adapter } = this.#context;
     if (batch[0]!.op === 'delete') return this.#record(batch, [], await adapter.delete(batch.map(toDeleteItem)));
     const items = batch.map(toUpsertItem);
@@ -166,10 +170,10 @@ export class Journal {
   }
 }
 
-function toUpsertItem(row: OutboxRow): UpsertItem {
+function toUpsertItem(row: JournaledRow): UpsertItem {
   return {
     contactId: row.contact_id,
-    payload: JSON.parse(row.payload) as Payload,
+    payload: row.parsed ?? (JSON.parse(row.payload) as Payload),
     hash: row.hash,
     correlationId: row.correlation_id,
     remoteId: row.remote_id,
