@@ -44,6 +44,13 @@ export function rejectionQueries(db: Kysely<StateDatabase>, tenant: string) {
     }
   }
 
+  async function mostRecent(limit: number, deadOnly: boolean): Promise<RejectionRow[]> {
+    let query = db.selectFrom('cs_rejections').selectAll().where('tenant', '=', tenant);
+    if (deadOnly) query = query.where('dead', '=', 1);
+    const rows = await query.orderBy('last_at', 'desc').orderBy('provider').orderBy('contact_id').limit(limit).execute();
+    return rows.map(({ tenant: _t, ...row }) => row);
+  }
+
   return {
     upsert,
 
@@ -138,32 +145,9 @@ export function rejectionQueries(db: Kysely<StateDatabase>, tenant: string) {
     },
 
     /** Dead letters (they wait until the contact changes), the most recent first: their own listing, as invalid rows are stamped on every read. */
-    async deadLetters(limit: number): Promise<RejectionRow[]> {
-      const rows = await db
-        .selectFrom('cs_rejections')
-        .selectAll()
-        .where('tenant', '=', tenant)
-        .where('dead', '=', 1)
-        .orderBy('last_at', 'desc')
-        .orderBy('provider')
-        .orderBy('contact_id')
-        .limit(limit)
-        .execute();
-      return rows.map(({ tenant: _t, ...row }) => row);
-    },
+    deadLetters: (limit: number): Promise<RejectionRow[]> => mostRecent(limit, true),
 
-    async latest(limit: number): Promise<RejectionRow[]> {
-      const rows = await db
-        .selectFrom('cs_rejections')
-        .selectAll()
-        .where('tenant', '=', tenant)
-        .orderBy('last_at', 'desc')
-        .orderBy('provider')
-        .orderBy('contact_id')
-        .limit(limit)
-        .execute();
-      return rows.map(({ tenant: _t, ...row }) => row);
-    },
+    latest: (limit: number): Promise<RejectionRow[]> => mostRecent(limit, false),
   };
 }
 
