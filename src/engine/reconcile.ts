@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ContactSyncError } from '../errors.js';
+import { withRunLogger } from '../log/run-logger.js';
 import type { BaselineRow } from '../state/baseline.js';
 import { finishJournal } from './finish-journal.js';
 import { correlationId, payloadHash } from './hash.js';
@@ -47,15 +48,20 @@ export interface ReconcileOptions {
   logger?: Logger;
 }
 
-export async function runReconcile(runtime: TenantRuntime, options: ReconcileOptions = {}): Promise<{ report: ReconcileReport; error?: Error }> {
-  const logger = options.logger ?? runtime.logger;
-  const dryRun = options.dryRun === true;
+export function runReconcile(runtime: TenantRuntime, options: ReconcileOptions = {}): Promise<{ report: ReconcileReport; error?: Error }> {
   const runId = randomUUID();
+  // As in a sync: every line of the run, the adapters' too, carries the run's id.
+  const logger = (options.logger ?? runtime.logger).child({ runId });
+  return withRunLogger(logger, () => reconcileRun(runtime, options, runId, logger));
+}
+
+async function reconcileRun(runtime: TenantRuntime, options: ReconcileOptions, runId: string, logger: Logger): Promise<{ report: ReconcileReport; error?: Error }> {
+  const dryRun = options.dryRun === true;
   const { state, tuning } = runtime;
   const report: ReconcileReport = { tenant: runtime.tenant, runId, dryRun, status: 'ok', providers: {} };
   runtime.requests.reset();
   if (!dryRun) await beginRun(state, { runId, kind: 'reconcile', planId: null }, tuning);
-  const stopHeartbeat = dryRun ? () => {} : startHeartbeat(runtime, runId, logger);
+  const stopHeartbeat = dryRun ? () => {} : startHeartbeat(runtime, runId, options.logger ?? runtime.logger); // it names the run itself
   let error: Error | undefined;
   try {
     for (const target of runtime.targets) {
@@ -81,7 +87,7 @@ export async function runReconcile(runtime: TenantRuntime, options: ReconcileOpt
     if (!dryRun) {
       await state.runs.finish(runId, { status: report.status, finishedAt: tuning.clock().toISOString(), summary: JSON.stringify(report), error: error?.message ?? null });
     }
-    logger.info({ runId, status: report.status, providers: report.providers }, 'reconcile finished');
+    logger.info({ status: report.status, providers: report.providers }, 'reconcile finished');
   }
 }
 

@@ -16,7 +16,7 @@ interface StatusCommandOptions {
 export function registerStatus(program: Command, session: CliSession): void {
   program
     .command('status')
-    .description('last runs, per-provider counts (synced, pending, rejected, orphaned), latest rejections with reasons, stuck runs')
+    .description('last runs, per-provider counts (synced, pending, rejected, dead letters, orphaned), latest rejections and dead letters with reasons, stuck runs')
     .requiredOption('--config <file>', 'tenant config file (YAML or JSON)')
     .option('--json', 'print the status as one JSON document on stdout')
     .option('--stuck-after <seconds>', 'a running run without progress (no request answered) or heartbeat for this long is reported stuck', positiveNumber, 300)
