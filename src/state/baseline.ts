@@ -2,6 +2,7 @@
 import { type Kysely, type SqlBool, sql } from 'kysely';
 import type { BaselineTable, StateDatabase } from '../db/schema.js';
 import { bulkSql } from './bulk.js';
+import type { StatisticsKeeper } from './statistics.js';
 
 /** What the planner needs of a baseline row: no payload, so the merge stays cheap. */
 export interface BaselineKey {
@@ -15,7 +16,7 @@ export type BaselineRow = Omit<BaselineTable, 'tenant'>;
 
 const columns = ['provider', 'contact_id', 'source_key', 'hash', 'payload', 'phone', 'remote_id', 'delivered_at'] as const;
 
-export function baselineQueries(db: Kysely<StateDatabase>, tenant: string) {
+export function baselineQueries(db: Kysely<StateDatabase>, tenant: string, statistics?: StatisticsKeeper) {
   const bulk = bulkSql(db);
 
   async function byIds(provider: string, contactIds: readonly string[]): Promise<Map<string, BaselineRow>> {
@@ -34,6 +35,7 @@ export function baselineQueries(db: Kysely<StateDatabase>, tenant: string) {
 
   async function upsert(rows: readonly BaselineRow[]): Promise<void> {
     await bulk.upsert('cs_baseline', tenant, ['provider', 'contact_id'], columns, rows);
+    statistics?.wrote(rows.length);
   }
 
   async function remove(provider: string, contactIds: readonly string[]): Promise<void> {

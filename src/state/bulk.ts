@@ -35,8 +35,8 @@ export function bulkSql<DB>(db: Kysely<DB>): BulkSql {
   const rows: BulkSql['rows'] = postgres
     ? (elements) => sql`jsonb_array_elements(${JSON.stringify(elements)}::jsonb)`
     : (elements) => sql`json_each(${JSON.stringify(elements)})`;
-  // PostgreSQL plans `= any(array)` as an index condition whatever the table's statistics say (a
-  // join with a set-returning function may scan the whole provider before the first ANALYZE).
+  // PostgreSQL plans `= any(array)` as an index condition once the table has statistics; before its
+  // first ANALYZE it may scan the whole provider instead (so does a join with unnest): see statistics.ts.
   const anyOf: BulkSql['anyOf'] = postgres
     ? (column, values) => sql<SqlBool>`${sql.ref(column)} = any(${values}::text[])`
     : (column, values) => sql<SqlBool>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(values)}))`;

@@ -13,6 +13,7 @@ import { orphanQueries } from './orphans.js';
 import { outboxQueries } from './outbox.js';
 import { rejectionQueries } from './rejections.js';
 import { runQueries } from './runs.js';
+import { StatisticsKeeper } from './statistics.js';
 
 export type StateStore = Store<StateDatabase>;
 
@@ -45,25 +46,26 @@ export interface TenantState {
 }
 
 export function tenantState(db: Kysely<StateDatabase>, tenant: string): TenantState {
-  const transaction: TenantState['transaction'] = (work) => db.transaction().execute((trx) => work(bound(trx, tenant)));
+  const statistics = new StatisticsKeeper(db);
+  const transaction: TenantState['transaction'] = (work) => db.transaction().execute((trx) => work(bound(trx, tenant, statistics)));
   const group = new GroupCommit<TenantState>(transaction);
-  return { ...queries(db, tenant), transaction, commit: (work) => group.run(work) };
+  return { ...queries(db, tenant, statistics), transaction, commit: (work) => group.run(work) };
 }
 
 /** The queries bound to an open transaction. */
-function bound(trx: Transaction<StateDatabase>, tenant: string): TenantState {
+function bound(trx: Transaction<StateDatabase>, tenant: string, statistics: StatisticsKeeper): TenantState {
   const state: TenantState = {
-    ...queries(trx, tenant),
+    ...queries(trx, tenant, statistics),
     transaction: (work) => work(state),
     commit: (work) => work(state),
   };
   return state;
 }
 
-function queries(db: Kysely<StateDatabase>, tenant: string) {
+function queries(db: Kysely<StateDatabase>, tenant: string, statistics: StatisticsKeeper) {
   return {
     tenant,
-    baseline: baselineQueries(db, tenant),
+    baseline: baselineQueries(db, tenant, statistics),
     outbox: outboxQueries(db, tenant),
     rejections: rejectionQueries(db, tenant),
     orphans: orphanQueries(db, tenant),
