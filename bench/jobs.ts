@@ -4,7 +4,7 @@
  * boundary); runJob does the work.
  */
 import type { ProviderType } from '../src/sandbox/types.js';
-import { planFigure, preparePlanDataset } from './figures/plan.js';
+import { onePlanRss, planFigure, preparePlanDataset } from './figures/plan.js';
 import { type RateMeasurement, rateFigure } from './figures/rate.js';
 import { resyncFigures } from './figures/resync.js';
 import { throughputFigure } from './figures/throughput.js';
@@ -13,6 +13,7 @@ import type { FigureResult } from './results.js';
 export type Job =
   | { kind: 'prepare-plan'; n: number; seed: number; providers: ProviderType[] }
   | { kind: 'plan'; n: number; seed: number; runs: number; providers: ProviderType[] }
+  | { kind: 'plan-once'; n: number; seed: number; providers: ProviderType[] }
   | { kind: 'resync'; n: number; seed: number; providers: ProviderType[]; figures: ('noop' | 'naive')[] }
   | { kind: 'rate'; seed: number; windows: number; providers: ProviderType[] }
   | { kind: 'throughput'; n: number; seed: number; runs: number; providers: ProviderType[]; stores: ('sqlite' | 'postgres')[]; databaseUrl: string };
@@ -21,6 +22,8 @@ export interface JobOutcome {
   figures: FigureResult[];
   /** Figure 3's raw measurements, for figure 6. */
   rate?: RateMeasurement[];
+  /** Peak RSS (MB) of a process that planned once. */
+  onePlanRssMb?: number;
 }
 
 export async function runJob(job: Job, log: (line: string) => void): Promise<JobOutcome> {
@@ -30,6 +33,8 @@ export async function runJob(job: Job, log: (line: string) => void): Promise<Job
       return { figures: [] };
     case 'plan':
       return { figures: [await planFigure({ ...job, log })] };
+    case 'plan-once':
+      return { figures: [], onePlanRssMb: await onePlanRss({ ...job, runs: 1, log }) };
     case 'resync':
       return { figures: await resyncFigures({ ...job, log }) };
     case 'rate': {

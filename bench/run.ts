@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import Table from 'cli-table3';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { providerTypes, type ProviderType } from '../src/sandbox/types.js';
+import { withOnePlanRss } from './figures/plan.js';
 import { twilioProjection } from './figures/twilio-projection.js';
 import type { Job, JobOutcome } from './jobs.js';
 import { benchOut } from './paths.js';
@@ -76,7 +77,9 @@ async function main(): Promise<void> {
   if (only.has('plan')) {
     for (const n of options.sizes) {
       await runChild({ kind: 'prepare-plan', n, seed, providers }, options);
-      figures.push(...(await runChild({ kind: 'plan', n, seed, runs: options.runs, providers }, options)).figures);
+      const [figure] = (await runChild({ kind: 'plan', n, seed, runs: options.runs, providers }, options)).figures;
+      const once = await runChild({ kind: 'plan-once', n, seed, providers }, options);
+      figures.push(withOnePlanRss(figure!, once.onePlanRssMb!));
     }
   }
   const resync = (['noop', 'naive'] as const).filter((f) => only.has(f));

@@ -101,7 +101,8 @@ export async function planFigure(params: PlanParams): Promise<FigureResult> {
       { name: 'plan (dry run), median', target: '', measured: `${seconds(median(plans))} s`, pass: null },
       { name: 'bare read of the same rows, median', target: '', measured: `${seconds(median(reads))} s`, pass: null },
       { name: 'plan / bare read', target: `≤ ${planTargets.ratio}x`, measured: `${ratio.toFixed(2)}x`, pass: ratio <= planTargets.ratio },
-      { name: 'peak RSS of the process', target: `< ${planTargets.rssMb} MB`, measured: `${mb(peak)} MB`, pass: mb(peak) < planTargets.rssMb },
+      // The target is judged on a process that plans once (onePlanRss), as `sync` does; this one also ran the other runs and the reads.
+      { name: `peak RSS of this process (${plans.length} plans, ${reads.length + 1} bare reads)`, target: '', measured: `${mb(peak)} MB`, pass: null },
       { name: 'plan is correct (1 % updates, the rest unchanged)', target: 'yes', measured: problems.length === 0 ? 'yes' : problems.slice(0, 3).join('; '), pass: problems.length === 0 },
     ],
     data: {
@@ -114,6 +115,29 @@ export async function planFigure(params: PlanParams): Promise<FigureResult> {
     },
     notes: [],
   };
+}
+
+/**
+ * The peak RSS (MB) of a process that does one dry-run plan and nothing else, as a `contact-sync
+ * sync --dry-run` process does: run in a fresh child of its own (jobs.ts), after the plan figure.
+ */
+export async function onePlanRss(params: PlanParams): Promise<number> {
+  const dataset = await preparePlanDataset(params);
+  const endpoints = offlineEndpoints.filter((e) => params.providers.includes(e.type));
+  const runtime = await openBenchTenant(benchConfig({ sourcePath: dataset.changedSourcePath, stateUrl: `sqlite:${dataset.statePath!}`, providers: endpoints }));
+  try {
+    await runSync(runtime, { dryRun: true });
+  } finally {
+    await runtime.close();
+  }
+  return mb(processPeakRss());
+}
+
+/** Adds the one-plan process's peak RSS to the plan figure, as its RSS check against the target. */
+export function withOnePlanRss(figure: FigureResult, rssMb: number): FigureResult {
+  const check = { name: 'peak RSS of a process that plans once (as `sync --dry-run`)', target: `< ${planTargets.rssMb} MB`, measured: `${rssMb} MB`, pass: rssMb < planTargets.rssMb };
+  const at = figure.checks.findIndex((c) => c.name.startsWith('peak RSS of this process'));
+  return { ...figure, checks: [...figure.checks.slice(0, at), check, ...figure.checks.slice(at)], data: { ...figure.data, onePlanPeakRssMb: rssMb } };
 }
 
 /** Reads every source row and every baseline row of every provider, page by page, and nothing else. Returns the rows read. */
