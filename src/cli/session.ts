@@ -3,7 +3,7 @@
  * command's action runs), the redactor it writes through, and the output streams.
  */
 import type { Level, Logger } from 'pino';
-import { createLogger } from '../log/logger.js';
+import { type ProcessLogger, createLogger } from '../log/logger.js';
 import type { LogRedactor } from '../log/redact.js';
 
 export interface GlobalOptions {
@@ -15,17 +15,19 @@ export interface GlobalOptions {
 export class CliSession {
   logger: Logger;
   redactor: LogRedactor;
+  /** Sends the log lines to a display that owns the terminal for a while (undefined: back to stderr). */
+  divertLogs: ProcessLogger['divert'];
   /** Divides the documented rate-limit windows: only for sandboxes started with the same --time-scale. */
   timeScale: number | undefined;
   readonly stdout: NodeJS.WriteStream = process.stdout;
   readonly stderr: NodeJS.WriteStream = process.stderr;
 
   constructor() {
-    ({ logger: this.logger, redactor: this.redactor } = createLogger());
+    ({ logger: this.logger, redactor: this.redactor, divert: this.divertLogs } = createLogger());
   }
 
   configure(globals: GlobalOptions): void {
-    ({ logger: this.logger, redactor: this.redactor } = createLogger({
+    ({ logger: this.logger, redactor: this.redactor, divert: this.divertLogs } = createLogger({
       ...(globals.logLevel === undefined ? {} : { level: globals.logLevel }),
       pii: globals.logPii === true,
     }));

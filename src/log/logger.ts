@@ -3,6 +3,7 @@
  * line passed through one LogRedactor before it is written. Child loggers carry tenant, runId and
  * provider bindings (`logger.child({ tenant })`).
  */
+import { writeSync } from 'node:fs';
 import { pino, type DestinationStream, type Level, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { LogRedactor } from './redact.js';
@@ -24,15 +25,27 @@ export interface ProcessLogger {
   logger: Logger;
   /** Register a config's secrets here as soon as it is loaded. */
   redactor: LogRedactor;
+  /**
+   * Hands every line (as it would be written) to `to` instead, until called with undefined: a
+   * display that owns the terminal meanwhile (the progress bars) prints them above itself.
+   */
+  divert(to: ((text: string) => void) | undefined): void;
 }
 
 export function createLogger(options: LoggerOptions = {}): ProcessLogger {
   const redactor = new LogRedactor({ pii: options.pii === true });
   const usePretty = options.pretty ?? (options.destination === undefined && process.stderr.isTTY === true);
+  const prettify = usePretty ? pretty.prettyFactory({ colorize: options.destination === undefined }) : undefined;
   // Synchronous writes: a CLI that exits right after its last line must not lose it.
-  const destination = usePretty
-    ? pretty({ destination: options.destination ?? 2, sync: true, colorize: options.destination === undefined })
-    : (options.destination ?? pino.destination({ dest: 2, sync: true }));
+  const out = options.destination ?? { write: (text: string) => void writeSync(2, text) };
+  let diverted: ((text: string) => void) | undefined;
+  const destination: DestinationStream = {
+    write(line) {
+      const text = prettify === undefined ? line : prettify(line);
+      if (diverted !== undefined) diverted(text);
+      else out.write(text);
+    },
+  };
   const logger = pino(
     {
       level: options.level ?? 'info',
@@ -41,5 +54,5 @@ export function createLogger(options: LoggerOptions = {}): ProcessLogger {
     },
     destination,
   );
-  return { logger, redactor };
+  return { logger, redactor, divert: (to) => (diverted = to) };
 }

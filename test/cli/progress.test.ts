@@ -39,10 +39,11 @@ function runOnTerminal(args: readonly string[], env: Record<string, string>): Pr
   });
 }
 
-/** What a person sees: escape sequences removed, each redraw (carriage return) on its own line. */
+/** The texts drawn, colours removed: each piece between cursor moves or line breaks on a line of its own. */
 function visibleLines(output: string): string[] {
   return output
-    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+    .replace(/\x1b\[[0-9;]*m/g, '')
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '\n')
     .split(/\r\n|\r|\n/)
     .map((line) => line.trimEnd())
     .filter(Boolean);
@@ -58,10 +59,14 @@ describe.skipIf(!hasScript)('progress bars on a terminal', () => {
     const { code, output } = await runOnTerminal(['--time-scale', '60', 'sync', '--config', tenant.file], tenant.env);
     expect(code, output).toBe(0);
     expect(output).toContain('\x1b['); // drawn for a terminal
-    // Log lines (stderr, same terminal) can land right after a bar: match its start.
     const lines = visibleLines(output);
     const bar = (provider: string): string | undefined => lines.filter((l) => l.startsWith(`${provider} [`)).at(-1);
     expect(bar('twilio'), output).toMatch(/^twilio \[[^\]]+\] 60\/60 \| \d+\/s \| ETA \d+s \| retries 0 \| rejected 0/);
     expect(bar('trackly'), output).toMatch(/^trackly \[[^\]]+\] 60\/60 \| \d+\/s \| ETA \d+s \| retries 2 \| rejected 0/);
+    // Log lines (stderr, the same terminal) are printed above the bars, each whole on its own line,
+    // never drawn into a bar's line.
+    const warnings = lines.filter((l) => l.includes('provider request failed; retrying'));
+    expect(warnings, output).toHaveLength(2);
+    for (const line of warnings) expect(line, output).toMatch(/^\[[\d:.]+\] WARN/);
   });
 });

@@ -53,6 +53,8 @@ async function syncCommand(session: CliSession, options: SyncCommandOptions): Pr
   const runtime = await openTenantFor(session, options.config, options.provider.length > 0 ? { providers: options.provider } : {});
   const stop = stopOnSignals(session.logger);
   const bars = options.json !== true && options.dryRun !== true && session.stdout.isTTY === true ? new SyncProgressBars(session.stdout) : undefined;
+  // Both on one terminal: log lines go above the bars instead of through them.
+  if (bars !== undefined && session.stderr.isTTY === true) session.divertLogs((text) => bars.log(text));
   try {
     const result = await runSync(runtime, {
       dryRun: options.dryRun === true,
@@ -71,6 +73,7 @@ async function syncCommand(session: CliSession, options: SyncCommandOptions): Pr
     return exitCodeForStatus(result.report.status);
   } finally {
     bars?.stop();
+    session.divertLogs(undefined);
     stop.dispose();
     await runtime.close();
   }

@@ -7,10 +7,12 @@ import type { SyncProgress } from '../../engine/sync.js';
 
 export class SyncProgressBars {
   readonly #bars: cliProgress.MultiBar;
+  readonly #stream: NodeJS.WriteStream;
   readonly #byProvider = new Map<string, { bar: cliProgress.SingleBar; startedAt: number }>();
   #stopped = false;
 
   constructor(stream: NodeJS.WriteStream) {
+    this.#stream = stream;
     this.#bars = new cliProgress.MultiBar(
       {
         stream,
@@ -33,6 +35,19 @@ export class SyncProgressBars {
     const seconds = Math.max(1, (Date.now() - entry.startedAt) / 1000);
     entry.bar.setTotal(event.planned);
     entry.bar.update(event.done, { rate: Math.round(event.done / seconds), retries: event.retries, rejected: event.rejected });
+  }
+
+  /**
+   * A log line, printed above the bars (both share the terminal): at once, so lines keep their
+   * order and none is lost when the bars stop. Before the first bar, and after the last, a plain write.
+   */
+  log(text: string): void {
+    if (this.#byProvider.size === 0 || this.#stopped) {
+      this.#stream.write(text);
+      return;
+    }
+    this.#bars.log(text);
+    this.#bars.update();
   }
 
   /** Idempotent: the command stops the bars before printing its summary, and again on error. */
