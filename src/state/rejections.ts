@@ -2,7 +2,7 @@
  * Queries on cs_rejections: contacts a provider rejected (with backoff and dead letters) and, under
  * the provider name INVALID_PROVIDER, source rows that are never sent (invalid or duplicate phone).
  */
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { RejectionsTable, StateDatabase } from '../db/schema.js';
 import { chunksFor } from './chunks.js';
 import { bulkSql } from './bulk.js';
@@ -44,10 +44,20 @@ export function rejectionQueries(db: Kysely<StateDatabase>, tenant: string) {
     }
   }
 
+  /**
+   * The most recent first, providers' rejections before source rows that were never sent: those
+   * are stamped on every read and counted apart, and would otherwise push out what a provider said.
+   */
   async function mostRecent(limit: number, deadOnly: boolean): Promise<RejectionRow[]> {
     let query = db.selectFrom('cs_rejections').selectAll().where('tenant', '=', tenant);
     if (deadOnly) query = query.where('dead', '=', 1);
-    const rows = await query.orderBy('last_at', 'desc').orderBy('provider').orderBy('contact_id').limit(limit).execute();
+    const rows = await query
+      .orderBy(sql`case when provider = ${INVALID_PROVIDER} then 1 else 0 end`)
+      .orderBy('last_at', 'desc')
+      .orderBy('provider')
+      .orderBy('contact_id')
+      .limit(limit)
+      .execute();
     return rows.map(({ tenant: _t, ...row }) => row);
   }
 

@@ -120,7 +120,12 @@ describe.each(stateBackends)('orphans, dead letters, status, isolation ($name)',
     expect(sends()).toBe(calls);
     const status = await readStatus(h.store, 'acme', { now: new Date(now), rejections: 1 });
     expect(status.providers.alpha).toMatchObject({ synced: 1, dead: 1 });
-    expect(status.rejections).toEqual([expect.objectContaining({ provider: '*', contactId: 'broken' })]);
+    // What a provider said comes before source rows never sent, however recently those were stamped.
+    expect(status.rejections).toEqual([expect.objectContaining({ provider: 'alpha', contactId: 'bad' })]);
+    expect((await readStatus(h.store, 'acme', { now: new Date(now), rejections: 2 })).rejections.map((r) => [r.provider, r.contactId])).toEqual([
+      ['alpha', 'bad'],
+      ['*', 'broken'],
+    ]);
     const deadLetter = { provider: 'alpha', contactId: 'bad', code: 'fake_rejected', reason: 'the fake provider rejected it', attempts: 3, since: deadSince };
     expect(status.deadLetters).toEqual([deadLetter]);
     expect(statusReportSchema.parse(JSON.parse(JSON.stringify(status))).deadLetters).toEqual([deadLetter]); // status --json
