@@ -201,6 +201,9 @@ export async function planSync(input: PlanInput): Promise<Plan> {
       const next = await match(page);
       if (matched !== undefined) await decidePage(matched);
       matched = next;
+      // SQLite reads resolve without a turn of the event loop: without one per page, a long plan
+      // would hold off timers (heartbeats), /healthz and every other tenant's requests until it ends.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     if (matched !== undefined) await decidePage(matched);
     for (const side of sides) {
