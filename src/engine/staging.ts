@@ -3,7 +3,8 @@
  * before anything is sent, and deletes are known only at the end of the read, so the plan runs to
  * completion first. Small plans stay in memory; past `memoryLimit` items everything spills to a
  * scratch SQLite file in the OS temp dir (not the state store: it is per-run scratch, a dry run
- * must change no state, and a local file is fast whatever the state store is). Deleted on close.
+ * must change no state, and a local file is fast whatever the state store is), a page of items per
+ * row. Deleted on close.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,28 +28,33 @@ export interface StagedItem {
   reason?: string;
 }
 
-interface Row {
-  provider: string;
-  seq: number;
-  op: string;
-  contact_id: string;
-  ordinal: number;
-  source_key: string;
-  hash: string;
-  payload: string | null;
-  code: string | null;
-  reason: string | null;
+/** An item as it is spilled: a tuple, so a page of them is one short JSON text. */
+type SpilledItem = [op: StagedOp, contactId: string, ordinal: number, sourceKey: string, hash: string, payload: Payload | null, code: string | null, reason: string | null];
+
+const opBits: Record<StagedOp, number> = { create: 1, update: 2, delete: 4, orphan: 8, rekey: 16, forget: 32, invalid: 64 };
+
+
+interface Spill {
+  dir: string;
+  db: SQLite.Database;
+  insert: SQLite.Statement;
 }
 
 export class Staging {
   readonly #memoryLimit: number;
+  readonly #spillPageSize: number;
   #memory = new Map<string, StagedItem[]>();
   #inMemory = 0;
   #seq = 0;
-  #spill: { dir: string; db: SQLite.Database; insert: SQLite.Statement } | undefined;
+  #spill: Spill | undefined;
 
-  constructor(options: { memoryLimit?: number } = {}) {
+  /**
+   * `spillPageSize`: items per spilled row, written and read back as one JSON text (a row per item
+   * cost about 6 µs per item; a page of 1,000, about 2 µs).
+   */
+  constructor(options: { memoryLimit?: number; spillPageSize?: number } = {}) {
     this.#memoryLimit = options.memoryLimit ?? 50_000;
+    this.#spillPageSize = options.spillPageSize ?? 1_000;
   }
 
   get spilled(): boolean {
@@ -66,15 +72,17 @@ export class Staging {
   async *read(provider: string, ops: readonly StagedOp[], pageSize = 2_000): AsyncGenerator<StagedItem[]> {
     const wanted = new Set<string>(ops);
     if (this.#spill) {
-      const select = this.#spill.db.prepare(
-        `select * from items where provider = ? and seq > ? and op in (${ops.map(() => '?').join(',')}) order by seq limit ?`,
-      );
+      const mask = ops.reduce((bits, op) => bits | opBits[op], 0);
+      // Pages holding none of the wanted ops are skipped unparsed (the ops of a page are a bitmask).
+      const select = this.#spill.db.prepare('select seq, items from pages where provider = ? and seq > ? and (ops & ?) != 0 order by seq limit 1');
       let after = -1;
       for (;;) {
-        const rows = select.all(provider, after, ...ops, pageSize) as Row[];
-        if (rows.length === 0) break;
-        after = rows[rows.length - 1]!.seq;
-        yield rows.map(fromRow);
+        const page = select.get(provider, after, mask) as { items: string; seq: number } | undefined;
+        if (page === undefined) break;
+        after = page.seq;
+        const items: StagedItem[] = [];
+        for (const spilled of JSON.parse(page.items) as SpilledItem[]) if (wanted.has(spilled[0])) items.push(fromSpilled(spilled));
+        if (items.length > 0) yield items;
       }
     }
     const items = (this.#memory.get(provider) ?? []).filter((item) => wanted.has(item.op));
@@ -92,19 +100,11 @@ export class Staging {
     const spill = (this.#spill ??= openSpill());
     const insert = spill.db.transaction((entries: [string, StagedItem[]][]) => {
       for (const [provider, items] of entries) {
-        for (const item of items) {
-          spill.insert.run(
-            provider,
-            this.#seq++,
-            item.op,
-            item.contactId,
-            item.ordinal,
-            item.sourceKey,
-            item.hash,
-            item.payload === null ? null : JSON.stringify(item.payload),
-            item.code ?? null,
-            item.reason ?? null,
-          );
+        for (let start = 0; start < items.length; start += this.#spillPageSize) {
+          const page = items.slice(start, start + this.#spillPageSize);
+          let ops = 0;
+          for (const item of page) ops |= opBits[item.op];
+          spill.insert.run(provider, this.#seq++, ops, JSON.stringify(page.map(toSpilled)));
         }
       }
     });
@@ -114,28 +114,21 @@ export class Staging {
   }
 }
 
-function openSpill(): { dir: string; db: SQLite.Database; insert: SQLite.Statement } {
+function openSpill(): Spill {
   const dir = mkdtempSync(join(tmpdir(), 'contact-sync-plan-'));
   const db = new SQLite(join(dir, 'plan.db'));
   // Scratch data: a crash loses nothing that the next run does not recompute.
   db.pragma('journal_mode = OFF');
   db.pragma('synchronous = OFF');
-  db.exec(`create table items (provider text not null, seq integer not null, op text not null, contact_id text not null,
-    ordinal integer not null, source_key text not null, hash text not null, payload text, code text, reason text,
-    primary key (provider, seq))`);
-  const insert = db.prepare('insert into items values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  db.exec('create table pages (provider text not null, seq integer not null, ops integer not null, items text not null, primary key (provider, seq))');
+  const insert = db.prepare('insert into pages values (?, ?, ?, ?)');
   return { dir, db, insert };
 }
 
-function fromRow(row: Row): StagedItem {
-  return {
-    op: row.op as StagedOp,
-    contactId: row.contact_id,
-    ordinal: row.ordinal,
-    sourceKey: row.source_key,
-    hash: row.hash,
-    payload: row.payload === null ? null : (JSON.parse(row.payload) as Payload),
-    ...(row.code === null ? {} : { code: row.code }),
-    ...(row.reason === null ? {} : { reason: row.reason }),
-  };
+function toSpilled(item: StagedItem): SpilledItem {
+  return [item.op, item.contactId, item.ordinal, item.sourceKey, item.hash, item.payload, item.code ?? null, item.reason ?? null];
+}
+
+function fromSpilled([op, contactId, ordinal, sourceKey, hash, payload, code, reason]: SpilledItem): StagedItem {
+  return { op, contactId, ordinal, sourceKey, hash, payload, ...(code === null ? {} : { code }), ...(reason === null ? {} : { reason }) };
 }
