@@ -14,6 +14,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { StoreError } from '../errors.js';
+import { checkpointer } from './checkpointer.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -65,7 +66,18 @@ export function openStore<DB>(url: string, options: OpenOptions = {}): Store<DB>
     database.pragma('synchronous = NORMAL');
     database.pragma('busy_timeout = 10000');
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-    return { db, dialect: 'sqlite', displayUrl: `sqlite:${target.path}`, close: () => db.destroy() };
+    const { path } = target;
+    if (path === ':memory:') return { db, dialect: 'sqlite', displayUrl: 'sqlite::memory:', close: () => db.destroy() };
+    checkpointer.attach(path, database);
+    return {
+      db,
+      dialect: 'sqlite',
+      displayUrl: `sqlite:${path}`,
+      close: async () => {
+        await checkpointer.detach(path, database);
+        await db.destroy();
+      },
+    };
   }
   const pool = new pg.Pool({
     connectionString: target.url,
@@ -83,7 +95,7 @@ export function openStore<DB>(url: string, options: OpenOptions = {}): Store<DB>
 
 /**
  * kysely prepares every query anew, and better-sqlite3 compiles on every prepare; the state
- * layer's statements repeat (src/state/json-rows.ts), so compiled statements are kept by their
+ * layer's statements repeat (src/state/bulk.ts), so compiled statements are kept by their
  * text. One still busy (a streamed read iterating it) is not shared: a fresh one is prepared.
  */
 function withStatementCache(database: SQLite.Database, size = 200): SqliteDatabase {

@@ -79,7 +79,23 @@ export class Journal {
   async send(rows: readonly JournalRow[]): Promise<BatchResult> {
     const createdAt = this.#context.clock().toISOString();
     const batchId = nextBatchId();
-    const batch: JournaledRow[] = rows.map((row) => ({ ...row, batch_id: batchId, run_id: this.#context.runId, created_at: createdAt }));
+    const runId = this.#context.runId;
+    // A literal of every field, not a spread: a spread of rows of varying shapes costs several times more.
+    const batch: JournaledRow[] = rows.map((row) => ({
+      provider: row.provider,
+      contact_id: row.contact_id,
+      batch_id: batchId,
+      run_id: runId,
+      op: row.op,
+      source_key: row.source_key,
+      hash: row.hash,
+      payload: row.payload,
+      previous: row.previous,
+      correlation_id: row.correlation_id,
+      remote_id: row.remote_id,
+      created_at: createdAt,
+      parsed: row.parsed,
+    }));
     // One statement, durable once the (group) commit returns: only then may the request go out.
     await this.#context.state.commit((tx) => tx.outbox.write(batch));
     return this.replay(batch);

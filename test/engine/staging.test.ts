@@ -14,7 +14,7 @@ const itemArb = fc.record({
   code: fc.option(fc.constantFrom('invalid_phone', 'duplicate_phone'), { nil: undefined }),
 });
 
-function staged(x: fc.RecordValue<{ op: StagedOp; contactId: string; ordinal: number; payload: StagedItem['payload']; code: string | undefined }>, i: number): StagedItem {
+function staged(x: { op: StagedOp; contactId: string; ordinal: number; payload: StagedItem['payload']; code: string | undefined }, i: number): StagedItem {
   return {
     op: x.op,
     contactId: x.contactId,
