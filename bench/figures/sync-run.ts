@@ -1,5 +1,6 @@
 /** One real (journaled) sync of the bench tenant against a sandbox, timed, with its requests as the sandbox logged them. */
 import { performance } from 'node:perf_hooks';
+import { pino } from 'pino';
 import { runSync, type SyncResult } from '../../src/engine/sync.js';
 import type { TenantRuntime } from '../../src/engine/runtime.js';
 import type { ProviderType, RecordedRequest } from '../../src/sandbox/types.js';
@@ -35,6 +36,8 @@ export interface TimedSync {
   maxBatch: Record<string, number>;
   /** Per provider: ms from the start of the run to its last batch settled (the run's end if it sent nothing). */
   providerMs: Record<string, number>;
+  /** ms from the start of the run to its plan being ready (the run's 'plan ready' log line): the rest is the apply. */
+  planMs: number;
 }
 
 export async function openSyncTenant(setup: SyncSetup): Promise<TenantRuntime> {
@@ -52,7 +55,10 @@ export async function timedSync(setup: SyncSetup): Promise<TimedSync> {
     const before = (await setup.sandbox.requests()).length;
     const lastBatch: Record<string, number> = {};
     const started = performance.now();
-    const { value: result, ms } = await measure(() => runSync(runtime, { onProgress: ({ provider }) => (lastBatch[provider] = performance.now() - started) }));
+    let planMs = Number.NaN;
+    // The run's own log marks the end of the plan; nothing else of it is kept.
+    const logger = pino({ level: 'info' }, { write: (line: string) => void (line.includes('"msg":"plan ready"') && (planMs = performance.now() - started)) });
+    const { value: result, ms } = await measure(() => runSync(runtime, { logger, onProgress: ({ provider }) => (lastBatch[provider] = performance.now() - started) }));
     if (result.report.status !== 'ok') {
       throw new Error(`the bench sync ended ${result.report.status}: ${result.error?.message ?? JSON.stringify(result.problems.slice(0, 3))}`);
     }
@@ -67,7 +73,7 @@ export async function timedSync(setup: SyncSetup): Promise<TimedSync> {
       upserts[target.name] = planned.create + planned.update;
       maxBatch[target.name] = target.adapter.capabilities.maxBatch;
     }
-    return { result, ms, requests, upserts, maxBatch, providerMs };
+    return { result, ms, requests, upserts, maxBatch, providerMs, planMs };
   } finally {
     await runtime.close();
   }

@@ -2,8 +2,9 @@
  * Figure 4, end-to-end throughput: the first sync of N contacts to every provider (plan, journal,
  * send, settle; providers in parallel, as the product runs them) against an unthrottled sandbox
  * in its own process, with the state store on SQLite and on PostgreSQL: each provider alone, then
- * all at once. Contacts/s = N / the whole run (and, all at once, per provider: N / the time to its
- * last batch settled). Target: at least 20,000 contacts/s.
+ * all at once. Contacts/s = N / the whole run, and N / its apply (from the plan ready to the last
+ * batch settled: SPEC section 7 sets the target on the apply); all at once, also per provider: N /
+ * the time to its last batch settled. Target: at least 20,000 contacts/s.
  */
 import type { ProviderType } from '../../src/sandbox/types.js';
 import { prepareDataset } from '../generate.js';
@@ -74,9 +75,13 @@ export async function throughputFigure(params: ThroughputParams): Promise<Figure
       const target = `≥ ${throughputTarget.toLocaleString('en-US')}/s`;
       const measured = (ms: number): string => `${rate(ms).toLocaleString('en-US')}/s (${seconds(ms)} s)`;
       const checks: Check[] = [];
+      // SPEC section 7 sets the target on the apply; the issue, on the whole first sync: both are judged.
+      const applyMs = (runs: readonly TimedSync[]): number => median(runs.map((r) => r.ms - r.planMs));
       for (const group of groups.slice(0, -1)) {
         const ms = median(timings.get(group)!.map((r) => r.ms));
-        checks.push({ name: `${group[0]} alone: contacts/s`, target, measured: measured(ms), pass: rate(ms) >= throughputTarget });
+        checks.push({ name: `${group[0]} alone: contacts/s, whole sync`, target, measured: measured(ms), pass: rate(ms) >= throughputTarget });
+        const apply = applyMs(timings.get(group)!);
+        checks.push({ name: `${group[0]} alone: contacts/s, apply (plan ready to last batch settled)`, target, measured: measured(apply), pass: rate(apply) >= throughputTarget });
       }
       const together = timings.get(params.providers)!;
       const label = params.providers.length > 1 ? `all ${params.providers.length} at once` : params.providers[0]!;
@@ -85,7 +90,9 @@ export async function throughputFigure(params: ThroughputParams): Promise<Figure
         checks.push({ name: `${label}: ${p}, until its last batch settled`, target: '', measured: measured(ms), pass: null });
       }
       const total = median(together.map((r) => r.ms));
-      checks.push({ name: `${label}: contacts/s, each contact to every provider`, target, measured: measured(total), pass: rate(total) >= throughputTarget });
+      checks.push({ name: `${label}: contacts/s, each contact to every provider, whole sync`, target, measured: measured(total), pass: rate(total) >= throughputTarget });
+      const apply = applyMs(together);
+      checks.push({ name: `${label}: contacts/s, each contact to every provider, apply`, target, measured: measured(apply), pass: rate(apply) >= throughputTarget });
       checks.push({ name: `${label}: deliveries/s (contacts × providers)`, target: '', measured: `${(rate(total) * params.providers.length).toLocaleString('en-US')}/s`, pass: null });
       figures.push({
         ...base,
@@ -93,7 +100,7 @@ export async function throughputFigure(params: ThroughputParams): Promise<Figure
         data: Object.fromEntries(
           groups.map((group) => {
             const runs = timings.get(group)!;
-            return [group.join('+'), { runMs: runs.map((r) => r.ms), providerMs: runs.map((r) => r.providerMs), requests: runs.map((r) => Object.fromEntries(Object.entries(r.requests).map(([p, list]) => [p, list.length]))) }];
+            return [group.join('+'), { runMs: runs.map((r) => r.ms), planMs: runs.map((r) => r.planMs), providerMs: runs.map((r) => r.providerMs), requests: runs.map((r) => Object.fromEntries(Object.entries(r.requests).map(([p, list]) => [p, list.length]))) }];
           }),
         ),
         notes: [
