@@ -69,6 +69,8 @@ export class Checkpointer {
 
   #ask(worker: Worker, op: CheckpointRequest['op'], path: string): Promise<void> {
     const id = this.#nextId++;
+    // Held while an answer is awaited (or the process could end with the awaiting code unfinished).
+    if (this.#waiting.size === 0) worker.ref();
     return new Promise((resolve) => {
       this.#waiting.set(id, resolve);
       worker.postMessage({ id, op, path, intervalMs } satisfies CheckpointRequest);
@@ -82,15 +84,17 @@ export class Checkpointer {
       return undefined;
     }
     const worker = new Worker(this.#script);
-    // It never keeps the process alive: a store that is closed detaches first.
-    worker.unref();
     worker.on('message', ({ id, error }: CheckpointReply) => {
       if (error !== undefined) this.#fail();
       this.#waiting.get(id)?.();
       this.#waiting.delete(id);
+      if (this.#waiting.size === 0) worker.unref();
     });
     worker.on('error', () => this.#fail());
     worker.on('exit', () => this.#fail());
+    // It keeps the process alive only while an answer is awaited. After the listeners: a
+    // 'message' listener refs the worker's port again.
+    worker.unref();
     this.#worker = worker;
     return worker;
   }

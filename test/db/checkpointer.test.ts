@@ -3,6 +3,7 @@
  * the WAL checkpoints of the connections attached to it, keeps the WAL bounded while they commit,
  * and hands the checkpoints back on detach or when it cannot do them.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Checkpointer } from '../../src/db/checkpointer.js';
 
 const script = fileURLToPath(new URL('../../dist/src/db/checkpoint-worker.js', import.meta.url));
+const compiledOpen = new URL('../../dist/src/db/open.js', import.meta.url).href;
 
 let dir: string;
 const open: SQLite.Database[] = [];
@@ -106,5 +108,17 @@ describe('Checkpointer', () => {
     const third = walDatabase('third.db');
     checkpointer.attach(third.path, third.database);
     expect(autocheckpoint(third.database)).toBe(1_000);
+  });
+
+  it('lets a process that opened and closed a store end on its own (compiled, with the worker)', () => {
+    const program = `
+      const { openStore } = await import(${JSON.stringify(compiledOpen)});
+      const store = openStore(${JSON.stringify(`sqlite:${join(dir, 'exit.db')}`)});
+      await store.db.selectNoFrom((eb) => eb.val(1).as('one')).execute();
+      await store.close();
+      console.log('closed');`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', program], { encoding: 'utf8', timeout: 20_000 });
+    expect(child.signal, 'the process had to be killed: something kept it alive').toBeNull();
+    expect({ status: child.status, stdout: child.stdout.trim(), stderr: child.stderr.trim() }).toEqual({ status: 0, stdout: 'closed', stderr: '' });
   });
 });
