@@ -2,8 +2,9 @@
  * WAL checkpoints of the embedded SQLite stores, in a worker thread. By default SQLite checkpoints
  * on the committing connection whenever the WAL passes 1,000 pages: it copies the pages into the
  * database file and syncs both, on the thread that runs the engine. A first sync of 100,000
- * contacts spent about 0.5 s of its 8 there. Here each store's connection stops checkpointing
- * itself and one worker per process checkpoints every attached file from its own connection.
+ * contacts spent about 0.5 s of its 8 there. A store handed over (`Store.checkpointInBackground`,
+ * which a sync planning 10,000 changes or more calls) stops checkpointing itself, and one worker
+ * per process checkpoints every attached file from its own connection.
  * Durability is unchanged: a commit is in the WAL either way; the checkpoint only moves it on.
  *
  * Where no worker can run (code run from TypeScript sources, the tests, has no compiled worker

@@ -23,6 +23,12 @@ export interface Store<DB> {
   readonly dialect: Dialect;
   /** The URL with any password masked: safe to log. */
   readonly displayUrl: string;
+  /**
+   * A large write is coming: on a SQLite file, its WAL checkpoints go to the process's checkpoint
+   * worker (checkpointer.ts) until the store is closed. Absent where there is nothing to hand over.
+   * Not done at open, so reads, dry runs and small syncs start no thread.
+   */
+  checkpointInBackground?(): void;
   close(): Promise<void>;
 }
 
@@ -68,13 +74,17 @@ export function openStore<DB>(url: string, options: OpenOptions = {}): Store<DB>
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
     const { path } = target;
     if (path === ':memory:') return { db, dialect: 'sqlite', displayUrl: 'sqlite::memory:', close: () => db.destroy() };
-    checkpointer.attach(path, database);
+    let attached = false;
     return {
       db,
       dialect: 'sqlite',
       displayUrl: `sqlite:${path}`,
+      checkpointInBackground: () => {
+        if (!attached) checkpointer.attach(path, database);
+        attached = true;
+      },
       close: async () => {
-        await checkpointer.detach(path, database);
+        if (attached) await checkpointer.detach(path, database);
         await db.destroy();
       },
     };

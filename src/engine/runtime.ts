@@ -26,6 +26,8 @@ export interface RuntimeTuning extends RunTiming {
    * (1,000: 250 MB, and faster; see BENCHMARKS.md).
    */
   pageSize: number;
+  /** Planned changes from which a sync hands the state store's WAL checkpoints to a worker thread (Store.checkpointInBackground). */
+  backgroundCheckpointChanges: number;
 }
 
 export const defaultTuning: RuntimeTuning = {
@@ -35,6 +37,7 @@ export const defaultTuning: RuntimeTuning = {
   concurrency: 8,
   stagingMemoryLimit: 50_000,
   pageSize: 1_000,
+  backgroundCheckpointChanges: 10_000,
 };
 
 export interface TenantRuntime {

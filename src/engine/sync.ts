@@ -145,6 +145,7 @@ async function syncRun(runtime: TenantRuntime, options: SyncOptions, runId: stri
     }
 
     await state.rejections.replaceInvalid(invalid, startedAt.toISOString());
+    if (changesOf(plan) >= tuning.backgroundCheckpointChanges) runtime.store.checkpointInBackground?.();
     if (header !== undefined) await state.appliedPlans.record(header.planId, runId, tuning.clock().toISOString());
     const outcomes = await Promise.all(
       targets.map(async (target) => {
@@ -198,6 +199,12 @@ async function syncRun(runtime: TenantRuntime, options: SyncOptions, runId: stri
     stopHeartbeat();
     staging.close();
   }
+}
+
+function changesOf(plan: Plan): number {
+  let changes = 0;
+  for (const { counts } of plan.providers.values()) changes += counts.create + counts.update + counts.delete;
+  return changes;
 }
 
 function statusOf(outcomes: readonly ProviderApplyResult[], invalid: number): RunStatus {

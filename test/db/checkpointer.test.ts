@@ -114,6 +114,7 @@ describe('Checkpointer', () => {
     const program = `
       const { openStore } = await import(${JSON.stringify(compiledOpen)});
       const store = openStore(${JSON.stringify(`sqlite:${join(dir, 'exit.db')}`)});
+      store.checkpointInBackground();
       await store.db.selectNoFrom((eb) => eb.val(1).as('one')).execute();
       await store.close();
       console.log('closed');`;

@@ -15,6 +15,23 @@ function remoteOf(h: Harness, i = 0): Record<string, unknown> {
 }
 
 describe.each(stateBackends)('runSync with a fake provider ($name)', (backend) => {
+  it('hands the state store its WAL checkpoints to do in the background only for a plan of many changes', async () => {
+    h = await openHarness({ backend });
+    const handed: number[] = [];
+    (h.store as { checkpointInBackground?: () => void }).checkpointInBackground = () => handed.push(1);
+    const rt = h.runtime({ tuning: { backgroundCheckpointChanges: 5 } });
+    h.source.set([contact('a', '+14155550001'), contact('b', '+14155550002')]);
+    await runSync(rt);
+    await runSync(rt, { dryRun: true });
+    expect(handed).toEqual([]);
+    h.source.set(Array.from({ length: 5 }, (_, i) => contact(`k${i}`, `+1415555${1000 + i}`)));
+    const run = await runSync(rt, { dryRun: true });
+    expect(run.report.providers.alpha!.planned).toMatchObject({ create: 5 });
+    expect(handed, 'a dry run writes nothing').toEqual([]);
+    await runSync(rt, { allowDeletes: true });
+    expect(handed).toEqual([1]);
+  });
+
   it('creates, then sends nothing when nothing changed, then updates and deletes', async () => {
     h = await openHarness({ backend });
     const rt = h.runtime();
