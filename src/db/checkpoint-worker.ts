@@ -1,6 +1,6 @@
 /**
  * Worker thread of the checkpointer (checkpointer.ts): its own connection to each attached SQLite
- * file, and a passive WAL checkpoint of each every few milliseconds.
+ * file, and a passive WAL checkpoint of each at the checkpointer's interval (100 ms).
  */
 import { parentPort } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';

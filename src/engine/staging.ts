@@ -33,7 +33,6 @@ type SpilledItem = [op: StagedOp, contactId: string, ordinal: number, sourceKey:
 
 const opBits: Record<StagedOp, number> = { create: 1, update: 2, delete: 4, orphan: 8, rekey: 16, forget: 32, invalid: 64 };
 
-
 interface Spill {
   dir: string;
   db: SQLite.Database;

@@ -14,7 +14,7 @@ import { type Recovery, finishJournal } from './finish-journal.js';
 import type { Problem } from './journal.js';
 import { type PlanHeader, readPlanHeader, writePlanFile } from './plan-file.js';
 import { type PlanRecord, planRecords } from './plan-records.js';
-import { type Plan, planSync } from './plan.js';
+import { type Plan, type PlannedCounts, planSync } from './plan.js';
 import { type RunReport, type RunStatus, emptyProviderReport } from './report.js';
 import { beginRun, startHeartbeat } from './run-record.js';
 import type { TenantRuntime } from './runtime.js';
@@ -145,14 +145,14 @@ async function syncRun(runtime: TenantRuntime, options: SyncOptions, runId: stri
     }
 
     await state.rejections.replaceInvalid(invalid, startedAt.toISOString());
-    if (changesOf(plan) >= tuning.backgroundCheckpointChanges) runtime.store.checkpointInBackground?.();
+    const changes = [...plan.providers.values()].reduce((sum, { counts }) => sum + changesIn(counts), 0);
+    if (changes >= tuning.backgroundCheckpointChanges) runtime.store.checkpointInBackground?.();
     if (header !== undefined) await state.appliedPlans.record(header.planId, runId, tuning.clock().toISOString());
     const outcomes = await Promise.all(
       targets.map(async (target) => {
         const recovery = recoveries.get(target.name)!;
         if (recovery.failure !== undefined) return unfinishedJournal(runtime, target.name, recovery);
-        const counts = plan.providers.get(target.name)!.counts;
-        const changes = counts.create + counts.update + counts.delete;
+        const changes = changesIn(plan.providers.get(target.name)!.counts);
         const outcome = await applyProvider({
           tenant: runtime.tenant,
           runId,
@@ -201,10 +201,9 @@ async function syncRun(runtime: TenantRuntime, options: SyncOptions, runId: stri
   }
 }
 
-function changesOf(plan: Plan): number {
-  let changes = 0;
-  for (const { counts } of plan.providers.values()) changes += counts.create + counts.update + counts.delete;
-  return changes;
+/** The changes a provider's plan sends (what its progress counts toward). */
+function changesIn(counts: PlannedCounts): number {
+  return counts.create + counts.update + counts.delete;
 }
 
 function statusOf(outcomes: readonly ProviderApplyResult[], invalid: number): RunStatus {
