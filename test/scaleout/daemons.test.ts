@@ -152,13 +152,29 @@ describePg('three daemons sharing tenants through PostgreSQL', () => {
     await new Promise((r) => setTimeout(r, 4_000));
 
     // Each fire taken is one run; a tenant's runs never overlap.
-    const runs = await state.db.selectFrom('cs_runs').select(['tenant', 'started_at', 'finished_at', 'status', 'holder']).orderBy('started_at').execute();
-    const fires = await state.db.selectFrom('cs_leases').select(['name', 'holder']).where('name', 'like', 'fire:%').execute();
+    const byKilled = (holder: string | null): boolean => holder?.split('/')[0]?.endsWith(`:${killedPid}`) === true;
+    const readRunsAndFires = async () => ({
+      runs: await state.db.selectFrom('cs_runs').select(['tenant', 'started_at', 'finished_at', 'status', 'holder']).orderBy('started_at').execute(),
+      fires: await state.db.selectFrom('cs_leases').select(['name', 'holder']).where('name', 'like', 'fire:%').execute(),
+    });
+    const ownOf = (snapshot: Awaited<ReturnType<typeof readRunsAndFires>>, tenant: string) => ({
+      own: snapshot.runs.filter((r) => r.tenant === tenant),
+      ownFires: snapshot.fires.filter((f) => f.name.startsWith(`fire:contact-sync:${tenant}:`)),
+    });
+    // The surviving daemons keep firing: a fire's lease row is written a moment before its run
+    // row, and a read can fall in between. Read again (up to 10 s) until no survivor's fire is in
+    // that moment; the counts below must then match exactly.
+    let snapshot = await readRunsAndFires();
+    const settled = (): boolean =>
+      tenants.every(({ tenant }) => {
+        const { own, ownFires } = ownOf(snapshot, tenant);
+        return own.filter((r) => !byKilled(r.holder)).length === ownFires.filter((f) => !byKilled(f.holder)).length;
+      });
+    await waitFor(async () => settled() || ((snapshot = await readRunsAndFires()), false), 'a read with no fire between its lease and its run row', 10_000).catch(() => undefined);
+    const { runs } = snapshot;
     for (const { tenant } of tenants) {
-      const own = runs.filter((r) => r.tenant === tenant);
-      const ownFires = fires.filter((f) => f.name.startsWith(`fire:contact-sync:${tenant}:`));
+      const { own, ownFires } = ownOf(snapshot, tenant);
       // The killed daemon may have died between taking a fire and writing its run row.
-      const byKilled = (holder: string | null): boolean => holder?.split('/')[0]?.endsWith(`:${killedPid}`) === true;
       expect(own.filter((r) => !byKilled(r.holder)).length, `runs of ${tenant}`).toBe(ownFires.filter((f) => !byKilled(f.holder)).length);
       expect(ownFires.filter((f) => byKilled(f.holder)).length - own.filter((r) => byKilled(r.holder)).length, `fires of ${tenant} the killed daemon took without a run`).toBeOneOf([0, 1]);
       for (let i = 1; i < own.length; i++) {
