@@ -10,7 +10,8 @@ import type { DeleteItem, ItemOutcome, Payload, ProviderAdapter, ProviderCapabil
 export type ItemFate = 'ok' | 'rejected' | 'retryable';
 /**
  * ok: answer; throwBefore: fail before applying; throwAfter: apply, then fail (the response is lost);
- * hang: apply, then never answer (the process dies with the request in flight).
+ * hang: apply, then never answer (the process dies with the request in flight); every later call of
+ * that fake hangs before reaching the provider.
  */
 export type BatchFate = 'ok' | 'throwBefore' | 'throwAfter' | 'hang';
 
@@ -28,6 +29,7 @@ export class FakeProvider implements ProviderAdapter {
   onHang: (() => void) | undefined;
   readonly calls: { op: 'upsert' | 'delete'; size: number; correlationIds: string[] }[] = [];
   script: FakeScript = {};
+  #dead = false;
 
   constructor(
     readonly name: string,
@@ -82,6 +84,8 @@ export class FakeProvider implements ProviderAdapter {
     this.calls.push({ op, size: items.length, correlationIds });
     this.observer?.onRequest({ provider: this.name, method: 'POST', path: `/${op}`, status: 200, durationMs: 0, attempt: 1 });
     await Promise.resolve();
+    // The process that sent a hung request is gone: nothing it sends later reaches the provider.
+    if (this.#dead) return new Promise<ItemOutcome[]>(() => {});
     const fate = this.script.batch?.(call) ?? 'ok';
     if (fate === 'throwBefore') throw new Error(`fake ${this.name}: unavailable`);
     const outcomes = items.map((item): ItemOutcome => {
@@ -92,6 +96,7 @@ export class FakeProvider implements ProviderAdapter {
     });
     if (fate === 'throwAfter') throw new Error(`fake ${this.name}: response lost`);
     if (fate === 'hang') {
+      this.#dead = true;
       this.onHang?.();
       return new Promise<ItemOutcome[]>(() => {});
     }
