@@ -13,9 +13,14 @@ export interface HttpRequestSpec {
   kind: RequestKind;
 }
 
+/** A response's headers, looked up by name in any case (null when absent). */
+export interface ResponseHeaders {
+  get(name: string): string | null;
+}
+
 export interface HttpResponseData {
   status: number;
-  headers: Headers;
+  headers: ResponseHeaders;
   text: string;
   /** Parsed JSON body, or undefined when the body is not JSON. */
   json: unknown;

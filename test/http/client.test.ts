@@ -145,6 +145,12 @@ describe('HttpClient over HTTP', () => {
     expect(sb.oliai.contacts().size).toBe(1);
   });
 
+  it('names the socket error when the connection drops on every attempt', async () => {
+    sb.faults.set({ dropAfterApplyRate: 1 });
+    const { client } = oliaiClient({ retry: { maxRetries: 1, baseDelayMs: 1, maxDelayMs: 1, maxElapsedMs: 10_000 } });
+    await expect(client.send(bulkUpsert)).rejects.toMatchObject({ code: 'PROVIDER_UNAVAILABLE', message: expect.stringMatching(/failed 2 time\(s\), last: network error \(ECONNRESET: /) });
+  });
+
   it('reports a timeout on every attempt as PROVIDER_UNAVAILABLE', async () => {
     sb.faults.set({ slowRate: 1, slowMs: 1_000 });
     const { client } = oliaiClient({ timeoutMs: 100, retry: { maxRetries: 1, baseDelayMs: 1, maxDelayMs: 1, maxElapsedMs: 10_000 } });
