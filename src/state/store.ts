@@ -2,7 +2,7 @@
  * The engine's state store: opened from the config's `state` URL and migrated, then used through
  * `tenantState`, which binds every query to one tenant so no run can touch another tenant's rows.
  */
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, PostgresAdapter, type Transaction } from 'kysely';
 import { migrate } from '../db/migrate.js';
 import { type OpenOptions, type Store, openStore } from '../db/open.js';
 import type { StateDatabase } from '../db/schema.js';
@@ -48,7 +48,9 @@ export interface TenantState {
 export function tenantState(db: Kysely<StateDatabase>, tenant: string): TenantState {
   const statistics = new StatisticsKeeper(db);
   const transaction: TenantState['transaction'] = (work) => db.transaction().execute((trx) => work(bound(trx, tenant, statistics)));
-  const group = new GroupCommit<TenantState>(transaction);
+  // PostgreSQL runs two group transactions at once (see GroupCommitOptions); SQLite has one writer.
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  const group = new GroupCommit<TenantState>(transaction, postgres ? { lanes: 2, transient: isDeadlock } : {});
   return { ...queries(db, tenant, statistics), transaction, commit: (work) => group.run(work) };
 }
 
@@ -72,4 +74,8 @@ function queries(db: Kysely<StateDatabase>, tenant: string, statistics: Statisti
     runs: runQueries(db, tenant),
     appliedPlans: appliedPlanQueries(db, tenant),
   };
+}
+
+function isDeadlock(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '40P01';
 }

@@ -26,6 +26,41 @@ describe('GroupCommit', () => {
     expect(groups).toEqual([['a', 'b', 'c'], ['late']]);
   });
 
+  it.each([1, 2])('runs at most %i transaction(s) at once, each still a group', async (lanes) => {
+    let open = 0;
+    let most = 0;
+    const groups: string[][] = [];
+    const commits = new GroupCommit<string[]>(async (work) => {
+      open++;
+      most = Math.max(most, open);
+      const group: string[] = [];
+      await work(group);
+      await new Promise((r) => setTimeout(r, 20));
+      groups.push(group);
+      open--;
+    }, { lanes });
+    const first = commits.run(async (g) => void g.push('a'));
+    await new Promise((r) => setTimeout(r, 5)); // the first transaction is open
+    const later = ['b', 'c'].map((name) => commits.run(async (g) => void g.push(name)));
+    await Promise.all([first, ...later]);
+    expect(most).toBe(lanes);
+    expect(groups).toEqual([['a'], ['b', 'c']]);
+  });
+
+  it('runs a transaction again after a transient failure, and only after one', async () => {
+    let runs = 0;
+    const commits = new GroupCommit<string[]>(async (work) => {
+      runs++;
+      await work([]);
+      if (runs === 1) throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
+      if (runs === 3) throw new Error('constraint');
+    }, { transient: (error) => (error as { code?: string }).code === '40P01' });
+    await commits.run(async () => {});
+    expect(runs).toBe(2);
+    await expect(commits.run(async () => {})).rejects.toThrow('constraint');
+    expect(runs).toBe(3);
+  });
+
   it('a failing piece fails alone: the rest of its group commits on its own', async () => {
     const committed: string[] = [];
     const commits = new GroupCommit<string[]>(async (work) => {
