@@ -3,12 +3,13 @@
  * engine's state). Each set keeps its own kysely migration table, so source and state may share
  * one database. The same migrations run on SQLite and PostgreSQL.
  */
-import { type Kysely, type Migration, Migrator, PostgresAdapter, sql } from 'kysely';
+import { type Kysely, type Migration, Migrator, sql } from 'kysely';
 import * as contacts001 from '../../migrations/source/001_contacts.js';
 import * as state001 from '../../migrations/state/001_engine_state.js';
 import * as state010 from '../../migrations/state/010_scaleout.js';
 import * as state020 from '../../migrations/state/020_run_progress.js';
 import { StoreError } from '../errors.js';
+import { isPostgres, sqlStateOf } from './postgres.js';
 
 const sets = {
   source: { table: 'contact_sync_source_migrations', migrations: { '001_contacts': contacts001 } },
@@ -39,7 +40,7 @@ export async function migrate(db: Kysely<any>, set: keyof typeof sets): Promise<
 
 /** On PostgreSQL, the schema the connection's search_path resolves to (where our tables go). */
 async function postgresSchema(db: Kysely<any>): Promise<{ migrationTableSchema?: string }> {
-  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return {};
+  if (!isPostgres(db)) return {};
   const { rows } = await sql<{ schema: string | null; path: string }>`select current_schema() as schema, current_setting('search_path') as path`.execute(db);
   const schema = rows[0]?.schema;
   if (schema == null) {
@@ -52,6 +53,6 @@ async function postgresSchema(db: Kysely<any>): Promise<{ migrationTableSchema?:
 const catalogRaceCodes = new Set(['3F000', '42703', '42P01', 'XX000']);
 
 function isCatalogRace(error: unknown, results: readonly { status: string }[] | undefined): boolean {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && catalogRaceCodes.has(code) && !results?.some((r) => r.status === 'Error');
+  const code = sqlStateOf(error);
+  return code !== undefined && catalogRaceCodes.has(code) && !results?.some((r) => r.status === 'Error');
 }

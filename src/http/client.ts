@@ -54,7 +54,8 @@ type Attempt =
 export class HttpClient {
   readonly #options: HttpClientOptions;
   readonly #policy: RetryPolicy;
-  readonly #baseUrl: URL;
+  /** Where every request goes, derived once from the baseUrl (every request of a sync reuses it). */
+  readonly #target: { transport: typeof http | typeof https; agent: http.Agent; protocol: string; hostname: string; port: string; pathPrefix: string };
   readonly #clock: Clock;
   /** Credential values, scrubbed from any text of the provider's that ends up in an error. */
   readonly #secrets: string[];
@@ -62,8 +63,16 @@ export class HttpClient {
   constructor(options: HttpClientOptions) {
     this.#options = options;
     this.#policy = { ...defaultRetryPolicy, ...options.retry };
-    this.#baseUrl = new URL(options.baseUrl.replace(/\/+$/, ''));
-    if (!(this.#baseUrl.protocol in agents)) throw new Error(`${options.provider}: baseUrl must be http or https, got ${options.baseUrl}`);
+    const base = new URL(options.baseUrl);
+    if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new Error(`${options.provider}: baseUrl must be http or https, got ${options.baseUrl}`);
+    this.#target = {
+      transport: base.protocol === 'https:' ? https : http,
+      agent: agents[base.protocol],
+      protocol: base.protocol,
+      hostname: base.hostname.replace(/^\[(.*)\]$/, '$1'), // an IPv6 literal without its brackets
+      port: base.port,
+      pathPrefix: base.pathname.replace(/\/+$/, ''),
+    };
     this.#clock = options.clock ?? systemClock;
     this.#secrets = Object.values(options.headers).flatMap((v) => [v, v.replace(/^\S+\s+/, '')]);
   }
@@ -123,10 +132,9 @@ export class HttpClient {
 
   /** One request and its whole answer, within the timeout. Rejects only when `signal` aborts it. */
   #exchange(req: HttpRequestSpec, signal: AbortSignal | undefined): Promise<Attempt> {
-    const base = this.#baseUrl;
+    const target = this.#target;
     const headers: Record<string, string | number> = { accept: 'application/json', ...req.headers, ...this.#options.headers };
     if (req.body !== undefined) headers['content-length'] = Buffer.byteLength(req.body);
-    const transport = base.protocol === 'https:' ? https : http;
     return new Promise<Attempt>((resolve, reject) => {
       let settled = false;
       let timedOut = false;
@@ -138,15 +146,15 @@ export class HttpClient {
         else resolve(attempt);
       };
       const fail = (error: unknown): void => settle(timedOut ? { kind: 'timeout' } : { kind: 'network', cause: error });
-      const request = transport.request(
+      const request = target.transport.request(
         {
-          protocol: base.protocol,
-          hostname: base.hostname.replace(/^\[(.*)\]$/, '$1'), // an IPv6 literal without its brackets
-          port: base.port,
+          protocol: target.protocol,
+          hostname: target.hostname,
+          port: target.port,
           path: this.#path(req),
           method: req.method,
           headers,
-          agent: agents[base.protocol as keyof typeof agents],
+          agent: target.agent,
           ...(signal === undefined ? {} : { signal }),
         },
         (res) => {
@@ -174,7 +182,7 @@ export class HttpClient {
     const query = new URLSearchParams();
     for (const [name, value] of Object.entries(req.query ?? {})) if (value !== undefined) query.set(name, String(value));
     const search = query.size > 0 ? `?${query.toString()}` : '';
-    return `${this.#baseUrl.pathname.replace(/\/$/, '')}${req.path}${search}`;
+    return `${this.#target.pathPrefix}${req.path}${search}`;
   }
 
   #unavailable(req: HttpRequestSpec, attempts: number, last: Attempt, retryAfterMs: number | undefined): ProviderError {

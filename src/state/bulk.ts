@@ -12,7 +12,8 @@
  * parameters without a round trip, so there a multi-row VALUES list (one text per row count) is
  * cheaper than extracting every cell from JSON.
  */
-import { CompiledQuery, type Expression, type Kysely, PostgresAdapter, type RawBuilder, type SqlBool, sql } from 'kysely';
+import { CompiledQuery, type Expression, type Kysely, type RawBuilder, type SqlBool, sql } from 'kysely';
+import { isPostgres } from '../db/postgres.js';
 import { chunksFor } from './chunks.js';
 
 export interface BulkSql {
@@ -31,7 +32,7 @@ export interface BulkSql {
 }
 
 export function bulkSql<DB>(db: Kysely<DB>): BulkSql {
-  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  const postgres = isPostgres(db);
   const rows: BulkSql['rows'] = postgres
     ? (elements) => sql`jsonb_array_elements(${JSON.stringify(elements)}::jsonb)`
     : (elements) => sql`json_each(${JSON.stringify(elements)})`;

@@ -73,8 +73,8 @@ export class GroupCommit<S> {
     }
   }
 
+  /** `group` is never empty: no other lane takes from the queue while this one gathers. */
   async #commit(group: Queued<S>[]): Promise<void> {
-    if (group.length === 0) return;
     try {
       await this.#attempt(async (state) => {
         for (const item of group) await item.work(state);

@@ -8,7 +8,8 @@
  * process: a handful of times ever, each in the background. SQLite plans these lookups by index
  * without statistics.
  */
-import { type Kysely, PostgresAdapter, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
+import { isPostgres } from '../db/postgres.js';
 import type { StateDatabase } from '../db/schema.js';
 
 export class StatisticsKeeper {
@@ -19,7 +20,7 @@ export class StatisticsKeeper {
 
   constructor(db: Kysely<StateDatabase>) {
     this.#db = db;
-    this.#postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+    this.#postgres = isPostgres(db);
   }
 
   /** `rows` baseline rows were written. */

@@ -2,9 +2,10 @@
  * The engine's state store: opened from the config's `state` URL and migrated, then used through
  * `tenantState`, which binds every query to one tenant so no run can touch another tenant's rows.
  */
-import { type Kysely, PostgresAdapter, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { migrate } from '../db/migrate.js';
 import { type OpenOptions, type Store, openStore } from '../db/open.js';
+import { isPostgres, sqlStateOf } from '../db/postgres.js';
 import type { StateDatabase } from '../db/schema.js';
 import { appliedPlanQueries } from './applied-plans.js';
 import { baselineQueries } from './baseline.js';
@@ -49,8 +50,7 @@ export function tenantState(db: Kysely<StateDatabase>, tenant: string): TenantSt
   const statistics = new StatisticsKeeper(db);
   const transaction: TenantState['transaction'] = (work) => db.transaction().execute((trx) => work(bound(trx, tenant, statistics)));
   // PostgreSQL runs two group transactions at once (see GroupCommitOptions); SQLite has one writer.
-  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
-  const group = new GroupCommit<TenantState>(transaction, postgres ? { lanes: 2, transient: isDeadlock } : {});
+  const group = new GroupCommit<TenantState>(transaction, isPostgres(db) ? { lanes: 2, transient: (error) => sqlStateOf(error) === '40P01' } : {});
   return { ...queries(db, tenant, statistics), transaction, commit: (work) => group.run(work) };
 }
 
@@ -74,8 +74,4 @@ function queries(db: Kysely<StateDatabase>, tenant: string, statistics: Statisti
     runs: runQueries(db, tenant),
     appliedPlans: appliedPlanQueries(db, tenant),
   };
-}
-
-function isDeadlock(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '40P01';
 }
