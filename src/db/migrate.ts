@@ -8,12 +8,13 @@ import * as contacts001 from '../../migrations/source/001_contacts.js';
 import * as state001 from '../../migrations/state/001_engine_state.js';
 import * as state010 from '../../migrations/state/010_scaleout.js';
 import * as state020 from '../../migrations/state/020_run_progress.js';
+import * as state030 from '../../migrations/state/030_baseline_phone_index.js';
 import { StoreError } from '../errors.js';
 import { isPostgres, sqlStateOf } from './postgres.js';
 
 const sets = {
   source: { table: 'contact_sync_source_migrations', migrations: { '001_contacts': contacts001 } },
-  state: { table: 'contact_sync_state_migrations', migrations: { '001_engine_state': state001, '010_scaleout': state010, '020_run_progress': state020 } },
+  state: { table: 'contact_sync_state_migrations', migrations: { '001_engine_state': state001, '010_scaleout': state010, '020_run_progress': state020, '030_baseline_phone_index': state030 } },
 } satisfies Record<string, { table: string; migrations: Record<string, Migration> }>;
 
 export async function migrate(db: Kysely<any>, set: keyof typeof sets): Promise<void> {

@@ -12,6 +12,7 @@ import type { OutboxRow } from '../state/outbox.js';
 import type { TenantState } from '../state/store.js';
 import { correlationId } from './hash.js';
 import { type BatchResult, Journal, type JournalRow, type Problem } from './journal.js';
+import type { PhoneClaims } from './phone-claims.js';
 import type { PlanTarget } from './plan.js';
 import type { StagedItem, Staging } from './staging.js';
 
@@ -23,6 +24,8 @@ export interface ApplyProviderInput {
   losers: ReadonlySet<number>;
   /** The contact holding a phone in this source read (see upsertRow). */
   phoneOwner: (phone: string) => string | undefined;
+  /** The plan's contested phones: who else may claim them (phone-claims.ts). */
+  claims: PhoneClaims;
   target: PlanTarget;
   clock: () => Date;
   signal?: AbortSignal;
@@ -62,7 +65,7 @@ export async function applyProvider(input: ApplyProviderInput): Promise<Provider
   const { state, staging, target, tenant } = input;
   const name = target.name;
   const { maxBatch, maxDeleteBatch } = target.adapter.capabilities;
-  const journal = new Journal({ state, tenant, runId: input.runId, provider: name, adapter: target.adapter, clock: input.clock });
+  const journal = new Journal({ state, tenant, runId: input.runId, provider: name, adapter: target.adapter, clock: input.clock, claims: input.claims });
   const result: ProviderApplyResult = { applied: { create: 0, update: 0, delete: 0 }, orphaned: 0, rejected: [], pending: 0, failure: undefined, aborted: false };
   const concurrency = batchesInFlight(maxBatch, input.concurrency ?? 8);
   const queue = new PQueue({ concurrency });

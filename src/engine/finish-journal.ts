@@ -4,6 +4,7 @@
  */
 import type { OutboxRow } from '../state/outbox.js';
 import { Journal, type Problem } from './journal.js';
+import { claimsOfPending } from './phone-claims.js';
 import type { PlanTarget } from './plan.js';
 import type { TenantRuntime } from './runtime.js';
 
@@ -25,7 +26,8 @@ export interface Recovery {
  */
 export async function finishJournal(runtime: TenantRuntime, runId: string, target: PlanTarget, signal: AbortSignal | undefined): Promise<Recovery> {
   const { state, tenant, tuning } = runtime;
-  const journal = new Journal({ state, tenant, runId, provider: target.name, adapter: target.adapter, clock: tuning.clock });
+  const claims = await claimsOfPending(state, target.name, target.adapter);
+  const journal = new Journal({ state, tenant, runId, provider: target.name, adapter: target.adapter, clock: tuning.clock, claims });
   const recovery: Recovery = { confirmed: 0, rejected: [], inFlight: [] };
   const replayed = new Set<string>();
   while (signal?.aborted !== true) {

@@ -11,6 +11,7 @@ import type { BaselineRow } from '../state/baseline.js';
 import type { OrphanRow } from '../state/orphans.js';
 import type { TenantState } from '../state/store.js';
 import type { DeleteItem, ItemOutcome, Payload, ProviderAdapter, UpsertItem } from '../providers/types.js';
+import type { PhoneClaims } from './phone-claims.js';
 import { nextRejection } from './rejection-policy.js';
 
 /** A contact that could not be delivered (or is never sent), with what a person can do about it. */
@@ -41,6 +42,8 @@ export interface JournalContext {
   provider: string;
   adapter: ProviderAdapter;
   clock: () => Date;
+  /** Who else may claim the phones this journal's upserts send (phone-claims.ts). */
+  claims: PhoneClaims;
 }
 
 /**
@@ -167,7 +170,7 @@ export class Journal {
       await tx.outbox.settle(provider, batch[0]!.batch_id, result.retryable.map((r) => r.contact_id));
       if (delivered.length > 0) {
         await tx.baseline.upsert(delivered);
-        const superseded = await tx.baseline.dropOtherClaims(provider, delivered.map((d) => ({ contactId: d.contact_id, phone: d.phone })));
+        const superseded = await tx.baseline.dropClaims(provider, this.#context.claims.voidedBy(delivered.map((d) => ({ contactId: d.contact_id, phone: d.phone }))));
         // A delete still pending for a superseded contact would now remove this contact's record.
         if (superseded.length > 0) await tx.outbox.dropDeletes(provider, superseded);
         if (held.orphans) await tx.orphans.reclaim(provider, delivered.map((d) => d.phone));

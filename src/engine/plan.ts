@@ -11,7 +11,7 @@ import type { RejectionKey } from '../state/rejections.js';
 import { INVALID_PROVIDER } from '../state/rejections.js';
 import type { TenantState } from '../state/store.js';
 import { StoreError } from '../errors.js';
-import type { ProviderAdapter } from '../providers/types.js';
+import type { Payload, ProviderAdapter } from '../providers/types.js';
 import type { Contact, SourceContact } from '../source/contact.js';
 import type { ContactResult } from '../source/normalise.js';
 import type { NormalisePage } from '../source/phone-pool.js';
@@ -19,6 +19,7 @@ import type { SourceReader } from '../source/types.js';
 import { KeyedCursor } from './cursor.js';
 import { Fingerprint, isProviderKey, payloadHash, providerKey, sourceKey } from './hash.js';
 import { compareKeys } from './key-order.js';
+import { ClaimCollector, type PhoneClaims } from './phone-claims.js';
 import { PhoneIndex, updatedMs } from './phone-index.js';
 import { RowLog } from './row-log.js';
 import type { Staging } from './staging.js';
@@ -46,6 +47,8 @@ export interface ProviderPlan {
   counts: PlannedCounts;
   /** Baseline rows (contacts confirmed delivered) when the plan was made. */
   baselineSize: number;
+  /** The phones more than one contact may claim during the apply (phone-claims.ts). */
+  claims: PhoneClaims;
 }
 
 export interface Plan {
@@ -86,6 +89,8 @@ const countOf = [null, 'unchanged', 'create', 'update', 'invalid', 'deferred'] a
 interface Side {
   target: PlanTarget;
   pending: Map<string, OutboxRow>;
+  /** Baseline claims the source does not confirm, and the in-flight upserts' phones. */
+  claims: ClaimCollector;
   counts: PlannedCounts;
   baselineSize: number;
   stateFingerprint: Fingerprint;
@@ -181,6 +186,10 @@ export async function planSync(input: PlanInput): Promise<Plan> {
         if (!result.ok) {
           ops.fill(INVALID, at, at + width);
           phone = null;
+          for (let i = 0; i < width; i++) {
+            const base = bases[at + i];
+            if (base !== undefined) sides[i]!.claims.add(base.phone, row.id);
+          }
           staging.add(INVALID_PROVIDER, { op: 'invalid', contactId: row.id, ordinal, sourceKey: keys[r]!, hash: '', payload: null, code: result.invalid.code, reason: result.invalid.reason });
         } else {
           phone = result.contact.phone;
@@ -216,6 +225,12 @@ export async function planSync(input: PlanInput): Promise<Plan> {
   }
 
   const losers = resolveDuplicates(phones, rows, sides, staging);
+  const winnerOf = (phone: string): string | undefined => {
+    const ordinal = phones.winnerOf(phone);
+    return ordinal === undefined ? undefined : rows.contactId(ordinal);
+  };
+  // A loser's baseline claim on the phone it lost (if it has one) is the winner's to take.
+  for (const { loser, phone } of phones.losses) for (const side of sides) side.claims.add(phone, rows.contactId(loser));
   const stateFingerprint = new Fingerprint();
   for (const side of sides) {
     for (const row of side.pending.values()) side.stateFingerprint.add('outbox', row.contact_id, row.op, row.hash);
@@ -223,25 +238,30 @@ export async function planSync(input: PlanInput): Promise<Plan> {
   }
   return {
     sourceRows: rows.length,
-    providers: new Map(sides.map((side) => [side.target.name, { counts: side.counts, baselineSize: side.baselineSize }])),
+    providers: new Map(sides.map((side) => [side.target.name, { counts: side.counts, baselineSize: side.baselineSize, claims: side.claims.finish(winnerOf) }])),
     losers,
     sourceFingerprint: sourceFingerprint.digest(),
     stateFingerprint: stateFingerprint.digest(),
     changesDigest: changes.digest(),
-    phoneOwner: (phone) => {
-      const ordinal = phones.winnerOf(phone);
-      return ordinal === undefined ? undefined : rows.contactId(ordinal);
-    },
+    phoneOwner: winnerOf,
   };
 }
 
 async function openSide(state: TenantState, target: PlanTarget, staging: Staging, changes: Fingerprint, pageSize: number | undefined): Promise<Side> {
   const pending = new Map<string, OutboxRow>();
-  for (const batch of await state.outbox.pendingBatches(target.name)) for (const row of batch) pending.set(row.contact_id, row);
+  const claims = new ClaimCollector();
+  for (const batch of await state.outbox.pendingBatches(target.name)) {
+    for (const row of batch) {
+      pending.set(row.contact_id, row);
+      // The apply may send it again (an outcome still unknown): it may come to claim that phone.
+      if (row.op === 'upsert') claims.add(target.adapter.phoneOf(JSON.parse(row.payload) as Payload), row.contact_id);
+    }
+  }
   const name = target.name;
   const side: Side = {
     target,
     pending,
+    claims,
     counts: emptyCounts(),
     baselineSize: 0,
     stateFingerprint: new Fingerprint(),
@@ -250,6 +270,8 @@ async function openSide(state: TenantState, target: PlanTarget, staging: Staging
       side.baselineSize++;
       side.stateFingerprint.add('baseline', b.contact_id, b.hash);
     }), (b) => {
+      // Gone from the source: its claim stands until its delete is confirmed.
+      claims.add(b.phone, b.contact_id);
       const inFlight = pending.get(b.contact_id);
       if (inFlight?.op === 'delete') return; // the journal finishes it first
       const op = target.adapter.capabilities.deleteMode === 'none' ? 'orphan' : 'delete';
@@ -277,6 +299,8 @@ function decide(
   const name = side.target.name;
   const contactId = contact.id;
   const payload = side.target.adapter.map(contact);
+  // A baseline claim on another phone stands until this upsert is confirmed.
+  if (base !== undefined && base.phone !== side.target.adapter.phoneOf(payload)) side.claims.add(base.phone, contactId);
   const hash = payloadHash(payload);
   const pending = side.pending.get(contactId);
   // What the provider holds once the journal is finished: the in-flight upsert, else the baseline.

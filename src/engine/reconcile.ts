@@ -13,6 +13,7 @@ import type { BaselineRow } from '../state/baseline.js';
 import { finishJournal } from './finish-journal.js';
 import { correlationId, payloadHash } from './hash.js';
 import { Journal } from './journal.js';
+import { PhoneClaims } from './phone-claims.js';
 import type { PlanTarget } from './plan.js';
 import { runStatusSchema } from './report.js';
 import { beginRun, startHeartbeat } from './run-record.js';
@@ -119,7 +120,9 @@ async function reconcileProvider(
     if (remote.remoteId !== null) byRemoteId.set(remote.remoteId, seen);
     byPhone.set(remote.phone, seen);
   }
-  const journal = new Journal({ state: runtime.state, tenant: runtime.tenant, runId, provider: target.name, adapter: target.adapter, clock: runtime.tuning.clock });
+  // A repair re-sends a contact's own baseline phone, which no other baseline row claims.
+  const claims = PhoneClaims.none;
+  const journal = new Journal({ state: runtime.state, tenant: runtime.tenant, runId, provider: target.name, adapter: target.adapter, clock: runtime.tuning.clock, claims });
   let repairs: BaselineRow[] = [];
   const flush = async (): Promise<void> => {
     if (repairs.length === 0) return;

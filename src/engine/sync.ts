@@ -152,7 +152,8 @@ async function syncRun(runtime: TenantRuntime, options: SyncOptions, runId: stri
       targets.map(async (target) => {
         const recovery = recoveries.get(target.name)!;
         if (recovery.failure !== undefined) return unfinishedJournal(runtime, target.name, recovery);
-        const changes = changesIn(plan.providers.get(target.name)!.counts);
+        const { counts, claims } = plan.providers.get(target.name)!;
+        const changes = changesIn(counts);
         const outcome = await applyProvider({
           tenant: runtime.tenant,
           runId,
@@ -160,6 +161,7 @@ async function syncRun(runtime: TenantRuntime, options: SyncOptions, runId: stri
           staging,
           losers: plan.losers,
           phoneOwner: plan.phoneOwner,
+          claims,
           target,
           clock: tuning.clock,
           concurrency: tuning.concurrency,

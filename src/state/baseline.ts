@@ -81,22 +81,20 @@ export function baselineQueries(db: Kysely<StateDatabase>, tenant: string, stati
     },
 
     /**
-     * A confirmed upsert keyed by a phone makes that remote record this contact's: any other
-     * contact's baseline claiming the same phone no longer describes what the provider holds.
-     * Returns the contacts whose claim was dropped.
+     * Drops each claim (a contact's row, if it is still on that phone): a confirmed upsert keyed by
+     * the phone made that remote record another contact's (see src/engine/phone-claims.ts).
+     * Returns the contacts whose row was dropped.
      */
-    async dropOtherClaims(provider: string, claims: readonly { contactId: string; phone: string }[]): Promise<string[]> {
+    async dropClaims(provider: string, claims: readonly { contactId: string; phone: string }[]): Promise<string[]> {
       if (claims.length === 0) return [];
-      // Of two claims on one phone, the later one wins (the provider applied them in that order).
-      const owners = [...new Map(claims.map((c) => [c.phone, c.contactId]))];
       // One statement, so the phone is checked as each row is deleted: a concurrent batch
       // (PostgreSQL) may have moved that contact to another phone meanwhile, and its new claim stands.
       const rows = await db
         .deleteFrom('cs_baseline')
         .where('tenant', '=', tenant)
         .where('provider', '=', provider)
-        .where(bulk.anyOf('phone', owners.map(([phone]) => phone)))
-        .where(sql<SqlBool>`(phone, contact_id) not in (select r.value->>0, r.value->>1 from ${bulk.rows(owners)} as r)`)
+        .where(bulk.anyOf('contact_id', claims.map((c) => c.contactId)))
+        .where(sql<SqlBool>`(contact_id, phone) in (select r.value->>0, r.value->>1 from ${bulk.rows(claims.map((c) => [c.contactId, c.phone]))} as r)`)
         .returning('contact_id')
         .execute();
       return rows.map((r) => r.contact_id);

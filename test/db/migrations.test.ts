@@ -61,7 +61,7 @@ describe('migrations on SQLite', () => {
     await migrateBoth(store.db);
     expect(await ourTables(store)).toEqual(expectedTables);
     const applied = await appliedMigrations(store.db);
-    expect(applied).toEqual(['001_contacts', '001_engine_state', '010_scaleout', '020_run_progress']);
+    expect(applied).toEqual(['001_contacts', '001_engine_state', '010_scaleout', '020_run_progress', '030_baseline_phone_index']);
     await migrateBoth(store.db);
     expect(await appliedMigrations(store.db)).toEqual(applied);
   });
@@ -87,7 +87,7 @@ describePg('migrations on PostgreSQL', () => {
     await migrateBoth(store.db);
     expect(await ourTables(store)).toEqual(expectedTables);
     const applied = await appliedMigrations(store.db);
-    expect(applied).toEqual(['001_contacts', '001_engine_state', '010_scaleout', '020_run_progress']);
+    expect(applied).toEqual(['001_contacts', '001_engine_state', '010_scaleout', '020_run_progress', '030_baseline_phone_index']);
     await migrateBoth(store.db);
     expect(await appliedMigrations(store.db)).toEqual(applied);
   });
@@ -97,7 +97,7 @@ describePg('migrations on PostgreSQL', () => {
     await migrateBoth(first.db);
     const second = await freshStore();
     await migrateBoth(second.db);
-    expect(await appliedMigrations(second.db)).toEqual(['001_contacts', '001_engine_state', '010_scaleout', '020_run_progress']);
+    expect(await appliedMigrations(second.db)).toEqual(['001_contacts', '001_engine_state', '010_scaleout', '020_run_progress', '030_baseline_phone_index']);
     expect(await ourTables(second)).toEqual(expectedTables);
   });
 
@@ -112,7 +112,7 @@ describePg('migrations on PostgreSQL', () => {
       return store;
     });
     await Promise.all([first, ...others].map((s) => migrateBoth(s.db)));
-    expect(await appliedMigrations(first.db)).toEqual(['001_contacts', '001_engine_state', '010_scaleout', '020_run_progress']);
+    expect(await appliedMigrations(first.db)).toEqual(['001_contacts', '001_engine_state', '010_scaleout', '020_run_progress', '030_baseline_phone_index']);
   });
 
   it('keys merge in binary order: contact ids are COLLATE "C"', async () => {

@@ -58,10 +58,16 @@ describe('state store', () => {
     expect((await t.baseline.byIds('p', ['a'])).size).toBe(0);
   });
 
-  it('dropOtherClaims removes other contacts claiming a phone and says which', async () => {
+  it('dropClaims drops a contact only while it is on that phone, and says which', async () => {
     const t = tenantState(store.db, 't');
-    await t.baseline.upsert([row('p', 'a', '+1555'), row('p', 'b', '+1555'), row('p', 'c', '+1666')]);
-    expect(await t.baseline.dropOtherClaims('p', [{ contactId: 'b', phone: '+1555' }])).toEqual(['a']);
+    await t.baseline.upsert([row('p', 'a', '+1555'), row('p', 'b', '+1666'), row('p', 'c', '+1777'), row('q', 'a', '+1555')]);
+    const dropped = await t.baseline.dropClaims('p', [
+      { contactId: 'a', phone: '+1555' },
+      { contactId: 'b', phone: '+1555' }, // b has moved on to +1666: its row stands
+      { contactId: 'x', phone: '+1555' }, // no such row
+    ]);
+    expect(dropped).toEqual(['a']);
     expect([...(await t.baseline.byIds('p', ['a', 'b', 'c'])).keys()].sort()).toEqual(['b', 'c']);
+    expect((await t.baseline.byIds('q', ['a'])).size).toBe(1);
   });
 });
