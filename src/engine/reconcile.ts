@@ -121,8 +121,7 @@ async function reconcileProvider(
     byPhone.set(remote.phone, seen);
   }
   // A repair re-sends a contact's own baseline phone, which no other baseline row claims.
-  const claims = PhoneClaims.none;
-  const journal = new Journal({ state: runtime.state, tenant: runtime.tenant, runId, provider: target.name, adapter: target.adapter, clock: runtime.tuning.clock, claims });
+  const journal = new Journal({ state: runtime.state, tenant: runtime.tenant, runId, provider: target.name, adapter: target.adapter, clock: runtime.tuning.clock, claims: PhoneClaims.none });
   let repairs: BaselineRow[] = [];
   const flush = async (): Promise<void> => {
     if (repairs.length === 0) return;

@@ -35,8 +35,10 @@ export const tracklyLimits: readonly RateLimit[] = [
   { requests: 10, perSeconds: 1, scope: 'bulk' },
 ];
 export const tracklyDefaultTimeoutMs = 15_000;
-/** `{"contacts":[` and `]}` around the items. */
-const envelopeBytes = Buffer.byteLength('{"contacts":[]}');
+/** The bulk body around the items' texts (joined by commas), and its size for the body limit. */
+const bulkOpen = '{"contacts":[';
+const bulkClose = ']}';
+const envelopeBytes = Buffer.byteLength(bulkOpen + bulkClose);
 
 const bulkResponseSchema = z.object({
   errors: z
@@ -180,7 +182,7 @@ class TracklyAdapter implements ProviderAdapter {
       path: '/contacts/bulk',
       headers: { 'content-type': 'application/json' },
       // The items' texts, already made to measure them: the body is not serialised a second time.
-      body: `{"contacts":[${pack.map((w) => w.text).join(',')}]}`,
+      body: bulkOpen + pack.map((w) => w.text).join(',') + bulkClose,
       kind: 'bulk',
     };
     const response = await this.#client.send(req, signal);
