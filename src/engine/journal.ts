@@ -80,28 +80,40 @@ export class Journal {
 
   /** Journals a new batch (all rows of one op), sends it and records the outcomes. */
   async send(rows: readonly JournalRow[]): Promise<BatchResult> {
+    const [batch] = await this.write([rows]);
+    return this.replay(batch!);
+  }
+
+  /**
+   * Journals new batches (each all rows of one op) in one statement, in order; each is then sent
+   * with `replay`. Until then they are pending like a dead run's: a run that stops first leaves
+   * them to the next run, which sends them.
+   */
+  async write(batches: readonly (readonly JournalRow[])[]): Promise<JournaledRow[][]> {
     const createdAt = this.#context.clock().toISOString();
-    const batchId = nextBatchId();
     const runId = this.#context.runId;
-    // A literal of every field, not a spread: a spread of rows of varying shapes costs several times more.
-    const batch: JournaledRow[] = rows.map((row) => ({
-      provider: row.provider,
-      contact_id: row.contact_id,
-      batch_id: batchId,
-      run_id: runId,
-      op: row.op,
-      source_key: row.source_key,
-      hash: row.hash,
-      payload: row.payload,
-      previous: row.previous,
-      correlation_id: row.correlation_id,
-      remote_id: row.remote_id,
-      created_at: createdAt,
-      parsed: row.parsed,
-    }));
-    // One statement, durable once the (group) commit returns: only then may the request go out.
-    await this.#context.state.commit((tx) => tx.outbox.write(batch));
-    return this.replay(batch);
+    const journaled = batches.map((rows) => {
+      const batchId = nextBatchId();
+      // A literal of every field, not a spread: a spread of rows of varying shapes costs several times more.
+      return rows.map((row): JournaledRow => ({
+        provider: row.provider,
+        contact_id: row.contact_id,
+        batch_id: batchId,
+        run_id: runId,
+        op: row.op,
+        source_key: row.source_key,
+        hash: row.hash,
+        payload: row.payload,
+        previous: row.previous,
+        correlation_id: row.correlation_id,
+        remote_id: row.remote_id,
+        created_at: createdAt,
+        parsed: row.parsed,
+      }));
+    });
+    // One statement, durable once the (group) commit returns: only then may a request go out.
+    await this.#context.state.commit((tx) => tx.outbox.write(journaled.flat()));
+    return journaled;
   }
 
   /**

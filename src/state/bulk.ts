@@ -10,7 +10,8 @@
  *
  * The one exception is `upsert` on SQLite, the journal's hot path: an embedded database binds
  * parameters without a round trip, so there a multi-row VALUES list (one text per row count) is
- * cheaper than extracting every cell from JSON.
+ * cheaper than extracting every cell from JSON. Both dialects' upsert texts are built once, not
+ * through the query builder.
  */
 import { CompiledQuery, type Expression, type Kysely, type RawBuilder, type SqlBool, sql } from 'kysely';
 import { isPostgres } from '../db/postgres.js';
@@ -59,32 +60,40 @@ export function bulkSql<DB>(db: Kysely<DB>): BulkSql {
             params.push(tenant);
             for (const c of columns) params.push(row[c]);
           }
-          await db.executeQuery(CompiledQuery.raw(sqliteUpsertText(table, key, columns, chunk.length), params));
+          await db.executeQuery(CompiledQuery.raw(upsertText('sqlite', table, key, columns, chunk.length), params));
         }
         return;
       }
-      const fields = sql.join(columns.map((_, i) => sql`r.value->>${sql.lit(i)}`));
-      const replaced = sql.join(columns.filter((c) => !key.includes(c)).map((c) => sql`${sql.ref(c)} = ${sql.ref(`excluded.${c}`)}`));
-      // `where true`: SQLite would otherwise read ON CONFLICT as a join constraint of the select.
-      await sql`insert into ${sql.table(table)} (tenant, ${sql.join(columns.map((c) => sql.ref(c)))})
-        select ${tenant}, ${fields} from ${rows(values.map((v) => columns.map((c) => v[c])))} as r where true
-        on conflict (tenant, ${sql.join(key.map((c) => sql.ref(c)))}) do update set ${replaced}`.execute(db);
+      const elements = JSON.stringify(values.map((v) => columns.map((c) => v[c])));
+      await db.executeQuery(CompiledQuery.raw(upsertText('postgres', table, key, columns, 0), [tenant, elements]));
     },
   };
 }
 
-const sqliteUpsertTexts = new Map<string, string>();
+const upsertTexts = new Map<string, string>();
 
-/** `insert … values (?, …), … on conflict … do update`, for `rows` rows, built once per table and row count. */
-function sqliteUpsertText(table: string, key: readonly string[], columns: readonly string[], rows: number): string {
-  const id = `${table}\u0000${rows}`;
-  let text = sqliteUpsertTexts.get(id);
+/**
+ * The text of an upsert, built once per table (and, on SQLite, row count) instead of through the
+ * query builder for every batch: it is the journal's hot path. SQLite: `insert … values (?, …), …`
+ * with `rows` tuples. PostgreSQL: `insert … select` from the JSON array in $2, the tenant in $1
+ * (`where true`: otherwise ON CONFLICT could read as a join constraint of the select).
+ */
+function upsertText(dialect: 'sqlite' | 'postgres', table: string, key: readonly string[], columns: readonly string[], rows: number): string {
+  const id = `${dialect} ${table} ${key.join()} ${columns.join()} ${rows}`;
+  let text = upsertTexts.get(id);
   if (text === undefined) {
     const quote = (name: string): string => `"${name}"`;
-    const tuple = `(${new Array(columns.length + 1).fill('?').join(', ')})`;
     const replaced = columns.filter((c) => !key.includes(c)).map((c) => `${quote(c)} = excluded.${quote(c)}`);
-    text = `insert into ${quote(table)} (tenant, ${columns.map(quote).join(', ')}) values ${new Array(rows).fill(tuple).join(', ')} on conflict (tenant, ${key.map(quote).join(', ')}) do update set ${replaced.join(', ')}`;
-    sqliteUpsertTexts.set(id, text);
+    const target = `into ${quote(table)} (tenant, ${columns.map(quote).join(', ')})`;
+    const conflict = `on conflict (tenant, ${key.map(quote).join(', ')}) do update set ${replaced.join(', ')}`;
+    if (dialect === 'sqlite') {
+      const tuple = `(${new Array(columns.length + 1).fill('?').join(', ')})`;
+      text = `insert ${target} values ${new Array(rows).fill(tuple).join(', ')} ${conflict}`;
+    } else {
+      const fields = columns.map((_, i) => `r.value->>${i}`).join(', ');
+      text = `insert ${target} select $1, ${fields} from jsonb_array_elements($2::jsonb) as r where true ${conflict}`;
+    }
+    upsertTexts.set(id, text);
   }
   return text;
 }

@@ -1,7 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { batchesInFlight, batchesJournaledAtOnce } from '../../src/engine/apply.js';
 import { runReconcile } from '../../src/engine/reconcile.js';
+import { defaultTuning } from '../../src/engine/runtime.js';
 import { runSync } from '../../src/engine/sync.js';
 import { FakeProvider } from './fake-provider.js';
 import { type Harness, contact, openHarness } from './harness.js';
@@ -232,5 +234,33 @@ describe.each(stateBackends)("a dead run's journal is finished before the next r
     expect(await journaled('alpha')).toEqual([]);
     expect(remoteOf(h, 0)).toEqual(remoteOf(h, 1));
     expect(await baselineIds('alpha')).toEqual(many(12).map((c) => c.id));
+  });
+
+  it('small batches are journaled a group to a statement while the others are out; a dead run leaves those, and the next run sends them first', async () => {
+    h = await openHarness({ backend });
+    h.source.set(many(60)); // 20 batches of 3
+    const inFlight = batchesInFlight(3, defaultTuning.concurrency);
+    const atOnce = batchesJournaledAtOnce(3, inFlight);
+    expect([inFlight, atOnce]).toEqual([8, 8]);
+    // The first batch is answered, the second hangs and the process dies: every later request hangs too.
+    const adapter = new FakeProvider('alpha', { remote: h.providers[0]!.remote, observer: h.requests });
+    adapter.script = { batch: (call) => (call === 0 ? 'ok' : 'hang') };
+    const dies = new AbortController();
+    const run = h.runtime({ adapters: [adapter], tuning: { clock } });
+    void runSync(run, { signal: dies.signal });
+    // The first answer freed a slot: the next group was journaled and its first batch sent.
+    await vi.waitFor(() => expect(adapter.calls).toHaveLength(inFlight + 1));
+    dies.abort();
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    await run.state.commit(async () => {});
+    expect(await journaled('alpha')).toEqual(many(60).slice(3, 3 * (inFlight + atOnce)).map((c) => c.id));
+    now += 10 * 60_000;
+
+    const next = await runSync(h.runtime({ tuning: { clock } }));
+    expect(next.report.status).toBe('ok');
+    expect(h.providers[0]!.calls.map((c) => c.size)).toEqual(Array(20 - 1).fill(3)); // the 15 journaled (replayed first), then the 4 never journaled
+    expect(next.report.providers.alpha).toMatchObject({ planned: { create: 60 - 3 * (inFlight + atOnce) }, applied: { create: 60 - 3 * (inFlight + atOnce) } });
+    expect(await journaled('alpha')).toEqual([]);
+    expect(await baselineIds('alpha')).toEqual(many(60).map((c) => c.id));
   });
 });
