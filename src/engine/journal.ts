@@ -179,9 +179,15 @@ export class Journal {
     await this.#context.state.commit(async (tx) => {
       // A transient failure settles nothing: an earlier attempt of the item may have been applied,
       // so it stays journaled (in flight) until an attempt gets a definite answer.
-      await tx.outbox.settle(provider, batch[0]!.batch_id, result.retryable.map((r) => r.contact_id));
-      if (delivered.length > 0) {
+      const batchId = batch[0]!.batch_id;
+      if (delivered.length > 0 && result.retryable.length === 0) {
+        // The batch's outbox rows go in the statement that moves the baseline (one round trip on PostgreSQL).
+        await tx.baseline.upsert(delivered, tx.outbox.settling(provider, batchId));
+      } else {
+        await tx.outbox.settle(provider, batchId, result.retryable.map((r) => r.contact_id));
         await tx.baseline.upsert(delivered);
+      }
+      if (delivered.length > 0) {
         const superseded = await tx.baseline.dropClaims(provider, this.#context.claims.voidedBy(delivered.map((d) => ({ contactId: d.contact_id, phone: d.phone }))));
         // A delete still pending for a superseded contact would now remove this contact's record.
         if (superseded.length > 0) await tx.outbox.dropDeletes(provider, superseded);

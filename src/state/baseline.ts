@@ -1,7 +1,7 @@
 /** Queries on cs_baseline: the payload last confirmed delivered, per tenant, provider and contact. */
 import { type Kysely, type SqlBool, sql } from 'kysely';
 import type { BaselineTable, StateDatabase } from '../db/schema.js';
-import { bulkSql } from './bulk.js';
+import { type Deletion, bulkSql } from './bulk.js';
 import type { StatisticsKeeper } from './statistics.js';
 
 /** What the planner needs of a baseline row: no payload, so the merge stays cheap. */
@@ -33,8 +33,9 @@ export function baselineQueries(db: Kysely<StateDatabase>, tenant: string, stati
     return found;
   }
 
-  async function upsert(rows: readonly BaselineRow[]): Promise<void> {
-    await bulk.upsert('cs_baseline', tenant, ['provider', 'contact_id'], columns, rows);
+  /** `deleting`: rows of another table that go with this move (a settled batch's outbox rows). */
+  async function upsert(rows: readonly BaselineRow[], deleting?: Deletion): Promise<void> {
+    await bulk.upsert('cs_baseline', tenant, ['provider', 'contact_id'], columns, rows, deleting);
     statistics?.wrote(rows.length);
   }
 

@@ -1,7 +1,7 @@
 /** Queries on cs_outbox: items written durably before their batch is sent, removed with their outcome. */
 import type { Kysely } from 'kysely';
 import type { OutboxTable, StateDatabase } from '../db/schema.js';
-import { bulkSql } from './bulk.js';
+import { type Deletion, bulkSql } from './bulk.js';
 
 export type OutboxRow = Omit<OutboxTable, 'tenant'>;
 
@@ -14,6 +14,11 @@ export function outboxQueries(db: Kysely<StateDatabase>, tenant: string) {
     async write(rows: readonly OutboxRow[]): Promise<void> {
       // A contact already pending from an earlier batch is superseded by the newer item.
       await bulk.upsert('cs_outbox', tenant, ['provider', 'contact_id'], columns, rows);
+    },
+
+    /** The rows `settle(provider, batchId, [])` removes, for a statement that removes them on its way (bulk.ts). */
+    settling(provider: string, batchId: string): Deletion {
+      return { table: 'cs_outbox', where: [['provider', provider], ['batch_id', batchId]] };
     },
 
     /**
