@@ -180,7 +180,7 @@ export class Journal {
       // A transient failure settles nothing: an earlier attempt of the item may have been applied,
       // so it stays journaled (in flight) until an attempt gets a definite answer.
       const batchId = batch[0]!.batch_id;
-      if (delivered.length > 0 && result.retryable.length === 0) {
+      if (result.retryable.length === 0) {
         // The batch's outbox rows go in the statement that moves the baseline (one round trip on PostgreSQL).
         await tx.baseline.upsert(delivered, tx.outbox.settling(provider, batchId));
       } else {

@@ -100,12 +100,13 @@ const upsertTexts = new Map<string, string>();
 
 /**
  * The text of an upsert, built once per table (and, on SQLite, row count) instead of through the
- * query builder for every batch: it is the journal's hot path. SQLite: `insert … values (?, …), …`
- * with `rows` tuples. PostgreSQL: `insert … select` from the JSON array in $2, the tenant in $1
- * (`where true`: otherwise ON CONFLICT could read as a join constraint of the select).
+ * query builder for every batch: it is the journal's hot path. Each table has one upsert, with one
+ * key and column list, so the table names the text. SQLite: `insert … values (?, …), …` with `rows`
+ * tuples. PostgreSQL: `insert … select` from the JSON array in $2, the tenant in $1 (`where true`:
+ * otherwise ON CONFLICT could read as a join constraint of the select).
  */
 function upsertText(dialect: 'sqlite' | 'postgres', table: string, key: readonly string[], columns: readonly string[], rows: number): string {
-  const id = `${dialect} ${table} ${key.join()} ${columns.join()} ${rows}`;
+  const id = `${dialect} ${table} ${rows}`;
   let text = upsertTexts.get(id);
   if (text === undefined) {
     const quote = (name: string): string => `"${name}"`;

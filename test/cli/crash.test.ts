@@ -4,9 +4,9 @@
  * answer, just as an answer comes back and its batch is being settled, anywhere from the journal's
  * replay to late in the run), restarted each time, and finally left to finish. After each kill the
  * baseline claims only what the providers hold and at most the batches in flight or journaled to go
- * next are journaled;
- * the run after it re-sends (per the sandbox's request log) no more than those; at the end every
- * provider holds exactly the mapping of the source's valid contacts and the baseline agrees.
+ * next are journaled; the run after it re-sends (per the sandbox's request log) no more than those;
+ * at the end every provider holds exactly the mapping of the source's valid contacts and the
+ * baseline agrees.
  */
 import { rmSync } from 'node:fs';
 import { type AddressInfo, type Socket, connect, createServer } from 'node:net';
