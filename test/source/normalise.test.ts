@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SourceContact } from '../../src/source/contact.js';
 import { normalisePhone, toContact } from '../../src/source/normalise.js';
@@ -57,6 +60,14 @@ describe('normalisePhone', () => {
     const got = outcome(raw, country, defaultCountry);
     if (typeof expected === 'string') expect(got).toBe(expected);
     else expect(got).toMatch(expected);
+  });
+
+  it('runs on libphonenumber-js as patched at install (patches/README.md)', () => {
+    // The package's main entry is build/index.cjs; the ESM helpers we load sit beside it in es6/.
+    const root = dirname(dirname(createRequire(import.meta.url).resolve('libphonenumber-js/max')));
+    for (const build of ['es6', 'build']) {
+      expect(readFileSync(join(root, build, 'helpers', 'matchesEntirely.js'), 'utf8')).toContain('contact-sync patch: compile each pattern once');
+    }
   });
 
   it('reports the region of the number', () => {
