@@ -5,6 +5,7 @@
  * attributes as they are (any JSON); the canonical country and zip win over attributes of the same name.
  */
 import type { Contact } from '../../source/contact.js';
+import { sortedRecord } from '../sorted-record.js';
 
 export interface OliaiPayload {
   [field: string]: unknown;
@@ -19,5 +20,5 @@ export function toOliaiPayload(contact: Contact): OliaiPayload {
   if (contact.country !== null) metadata.country = contact.country;
   if (contact.zip !== null) metadata.zip = contact.zip;
   const name = contact.name?.trim() ? contact.name : contact.phone;
-  return { name, phoneNumber: contact.phone, language: contact.language, metadata };
+  return { language: contact.language, metadata: sortedRecord(metadata), name, phoneNumber: contact.phone };
 }

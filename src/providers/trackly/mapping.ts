@@ -4,6 +4,7 @@
  * dropped, and null values are left out. The canonical fields win over attributes of the same name.
  */
 import type { Contact } from '../../source/contact.js';
+import { sortedRecord } from '../sorted-record.js';
 
 export type CustomFieldValue = string | number | boolean;
 
@@ -21,7 +22,7 @@ export function toTracklyPayload(contact: Contact, listNumber: string): TracklyP
   for (const [key, value] of Object.entries({ name: contact.name, language: contact.language, country: contact.country, zip: contact.zip })) {
     if (value !== null) fields[key] = value;
   }
-  return { phone_number: contact.phone, list_number: listNumber, custom_fields: fields };
+  return { custom_fields: sortedRecord(fields), list_number: listNumber, phone_number: contact.phone };
 }
 
 export function isCustomFieldValue(value: unknown): value is CustomFieldValue {
