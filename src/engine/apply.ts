@@ -246,7 +246,7 @@ function upsertRow(tenant: string, provider: string, item: StagedItem, base: Bas
     op: 'upsert',
     source_key: item.sourceKey,
     hash: item.hash,
-    payload: JSON.stringify(item.payload),
+    payload: item.payloadText!,
     parsed: item.payload!,
     previous,
     correlation_id: correlationId(tenant, item.contactId, item.hash),

@@ -85,7 +85,12 @@ function isCanonical(value: unknown): boolean {
 }
 
 export function payloadHash(payload: Payload): string {
-  return digest('sha256', canonicalJson(payload));
+  return canonicalHash(canonicalJson(payload));
+}
+
+/** The payload hash of a payload's canonical JSON (for a caller that keeps the text too). */
+export function canonicalHash(text: string): string {
+  return digest('sha256', text);
 }
 
 /** 32 lowercase hex: the same (tenant, contact, payload) always gets the same id, so a replay is idempotent. */

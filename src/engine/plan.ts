@@ -17,7 +17,7 @@ import type { ContactResult } from '../source/normalise.js';
 import type { NormalisePage } from '../source/phone-pool.js';
 import type { SourceReader } from '../source/types.js';
 import { KeyedCursor } from './cursor.js';
-import { Fingerprint, isProviderKey, payloadHash, providerKey, sourceKey } from './hash.js';
+import { Fingerprint, canonicalHash, canonicalJson, isProviderKey, providerKey, sourceKey } from './hash.js';
 import { compareKeys } from './key-order.js';
 import { ClaimCollector, type PhoneClaims } from './phone-claims.js';
 import { PhoneIndex, updatedMs } from './phone-index.js';
@@ -190,7 +190,7 @@ export async function planSync(input: PlanInput): Promise<Plan> {
             const base = bases[at + i];
             if (base !== undefined) sides[i]!.claims.add(base.phone, row.id);
           }
-          staging.add(INVALID_PROVIDER, { op: 'invalid', contactId: row.id, ordinal, sourceKey: keys[r]!, hash: '', payload: null, code: result.invalid.code, reason: result.invalid.reason });
+          staging.add(INVALID_PROVIDER, { op: 'invalid', contactId: row.id, ordinal, sourceKey: keys[r]!, hash: '', payload: null, payloadText: null, code: result.invalid.code, reason: result.invalid.reason });
         } else {
           phone = result.contact.phone;
           for (let i = 0; i < width; i++) {
@@ -276,13 +276,13 @@ async function openSide(state: TenantState, target: PlanTarget, staging: Staging
       if (inFlight?.op === 'delete') return; // the journal finishes it first
       const op = target.adapter.capabilities.deleteMode === 'none' ? 'orphan' : 'delete';
       side.counts[op]++;
-      staging.add(name, { op, contactId: b.contact_id, ordinal: -1, sourceKey: b.source_key, hash: b.hash, payload: null });
+      staging.add(name, { op, contactId: b.contact_id, ordinal: -1, sourceKey: b.source_key, hash: b.hash, payload: null, payloadText: null });
       changes.add(name, op, b.contact_id, b.hash);
     }),
     // A rejection for a contact the source no longer has: nothing left to retry.
     rejections: new KeyedCursor(tap(state.rejections.keyPages(name, pageSize), (r) => {
       side.stateFingerprint.add('rejection', r.contact_id, r.hash, String(r.dead), r.next_attempt_at ?? '');
-    }), (r) => staging.add(name, { op: 'forget', contactId: r.contact_id, ordinal: -1, sourceKey: '', hash: r.hash, payload: null })),
+    }), (r) => staging.add(name, { op: 'forget', contactId: r.contact_id, ordinal: -1, sourceKey: '', hash: r.hash, payload: null, payloadText: null })),
   };
   return side;
 }
@@ -301,13 +301,14 @@ function decide(
   const payload = side.target.adapter.map(contact);
   // A baseline claim on another phone stands until this upsert is confirmed.
   if (base !== undefined && base.phone !== side.target.adapter.phoneOf(payload)) side.claims.add(base.phone, contactId);
-  const hash = payloadHash(payload);
+  const text = canonicalJson(payload);
+  const hash = canonicalHash(text);
   const pending = side.pending.get(contactId);
   // What the provider holds once the journal is finished: the in-flight upsert, else the baseline.
   const expected = pending === undefined ? base?.hash : pending.op === 'upsert' ? pending.hash : undefined;
   if (!context.full && expected === hash) {
     if (pending === undefined && base !== undefined && !isProviderKey(base.source_key, key, side.target.tag)) {
-      context.staging.add(name, { op: 'rekey', contactId, ordinal, sourceKey: providerKey(key, side.target.tag), hash, payload: null });
+      context.staging.add(name, { op: 'rekey', contactId, ordinal, sourceKey: providerKey(key, side.target.tag), hash, payload: null, payloadText: null });
     }
     return UNCHANGED;
   }
@@ -315,7 +316,7 @@ function decide(
     return DEFERRED;
   }
   const op = base === undefined ? 'create' : 'update';
-  context.staging.add(name, { op, contactId, ordinal, sourceKey: providerKey(key, side.target.tag), hash, payload });
+  context.staging.add(name, { op, contactId, ordinal, sourceKey: providerKey(key, side.target.tag), hash, payload, payloadText: text });
   context.changes.add(name, op, contactId, hash);
   return op === 'create' ? CREATE : UPDATE;
 }
@@ -338,6 +339,7 @@ function resolveDuplicates(phones: PhoneIndex, rows: RowLog, sides: readonly Sid
       sourceKey: '',
       hash: '',
       payload: null,
+      payloadText: null,
       code: 'duplicate_phone',
       reason: `contact ${winner} has the same phone number (${phone}) and was updated more recently (or has the smaller id)`,
     });

@@ -23,13 +23,23 @@ export interface StagedItem {
   /** Payload hash: the new one (create/update), the baseline's (delete/orphan). */
   hash: string;
   payload: Payload | null;
+  /**
+   * The payload's canonical JSON, made for its hash: the spill and the outbox store this text
+   * instead of serialising the payload again. Null with the payload.
+   */
+  payloadText: string | null;
   /** invalid: the code and reason. */
   code?: string;
   reason?: string;
 }
 
-/** An item as it is spilled: a tuple, so a page of them is one short JSON text. */
-type SpilledItem = [op: StagedOp, contactId: string, ordinal: number, sourceKey: string, hash: string, payload: Payload | null, code: string | null, reason: string | null];
+/**
+ * An item as it is spilled: a tuple, so a page of them is one short JSON text. The payloads'
+ * texts go beside it, one line each (canonical JSON has no raw line break), rather than escaped
+ * into it: the apply needs each as text for the outbox anyway, and escaping a JSON text into a JSON
+ * string costs about as much as serialising the payload again.
+ */
+type SpilledItem = [op: StagedOp, contactId: string, ordinal: number, sourceKey: string, hash: string, hasPayload: 0 | 1, code: string | null, reason: string | null];
 
 const opBits: Record<StagedOp, number> = { create: 1, update: 2, delete: 4, orphan: 8, rekey: 16, forget: 32, invalid: 64 };
 
@@ -73,14 +83,19 @@ export class Staging {
     if (this.#spill) {
       const mask = ops.reduce((bits, op) => bits | opBits[op], 0);
       // Pages holding none of the wanted ops are skipped unparsed (the ops of a page are a bitmask).
-      const select = this.#spill.db.prepare('select seq, items from pages where provider = ? and seq > ? and (ops & ?) != 0 order by seq limit 1');
+      const select = this.#spill.db.prepare('select seq, items, payloads from pages where provider = ? and seq > ? and (ops & ?) != 0 order by seq limit 1');
       let after = -1;
       for (;;) {
-        const page = select.get(provider, after, mask) as { items: string; seq: number } | undefined;
+        const page = select.get(provider, after, mask) as { items: string; payloads: string; seq: number } | undefined;
         if (page === undefined) break;
         after = page.seq;
         const items: StagedItem[] = [];
-        for (const spilled of JSON.parse(page.items) as SpilledItem[]) if (wanted.has(spilled[0])) items.push(fromSpilled(spilled));
+        const payloads = page.payloads.split('\n');
+        let next = 0;
+        for (const spilled of JSON.parse(page.items) as SpilledItem[]) {
+          const payloadText = spilled[5] === 1 ? payloads[next++]! : null;
+          if (wanted.has(spilled[0])) items.push(fromSpilled(spilled, payloadText));
+        }
         if (items.length > 0) yield items;
       }
     }
@@ -102,8 +117,12 @@ export class Staging {
         for (let start = 0; start < items.length; start += this.#spillPageSize) {
           const page = items.slice(start, start + this.#spillPageSize);
           let ops = 0;
-          for (const item of page) ops |= opBits[item.op];
-          spill.insert.run(provider, this.#seq++, ops, JSON.stringify(page.map(toSpilled)));
+          const payloads: string[] = [];
+          for (const item of page) {
+            ops |= opBits[item.op];
+            if (item.payloadText !== null) payloads.push(item.payloadText);
+          }
+          spill.insert.run(provider, this.#seq++, ops, JSON.stringify(page.map(toSpilled)), payloads.join('\n'));
         }
       }
     });
@@ -119,15 +138,16 @@ function openSpill(): Spill {
   // Scratch data: a crash loses nothing that the next run does not recompute.
   db.pragma('journal_mode = OFF');
   db.pragma('synchronous = OFF');
-  db.exec('create table pages (provider text not null, seq integer not null, ops integer not null, items text not null, primary key (provider, seq))');
-  const insert = db.prepare('insert into pages values (?, ?, ?, ?)');
+  db.exec('create table pages (provider text not null, seq integer not null, ops integer not null, items text not null, payloads text not null, primary key (provider, seq))');
+  const insert = db.prepare('insert into pages values (?, ?, ?, ?, ?)');
   return { dir, db, insert };
 }
 
 function toSpilled(item: StagedItem): SpilledItem {
-  return [item.op, item.contactId, item.ordinal, item.sourceKey, item.hash, item.payload, item.code ?? null, item.reason ?? null];
+  return [item.op, item.contactId, item.ordinal, item.sourceKey, item.hash, item.payloadText === null ? 0 : 1, item.code ?? null, item.reason ?? null];
 }
 
-function fromSpilled([op, contactId, ordinal, sourceKey, hash, payload, code, reason]: SpilledItem): StagedItem {
-  return { op, contactId, ordinal, sourceKey, hash, payload, ...(code === null ? {} : { code }), ...(reason === null ? {} : { reason }) };
+function fromSpilled([op, contactId, ordinal, sourceKey, hash, , code, reason]: SpilledItem, payloadText: string | null): StagedItem {
+  const payload = payloadText === null ? null : (JSON.parse(payloadText) as Payload);
+  return { op, contactId, ordinal, sourceKey, hash, payload, payloadText, ...(code === null ? {} : { code }), ...(reason === null ? {} : { reason }) };
 }

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../src/engine/hash.js';
 import { type StagedItem, type StagedOp, Staging } from '../../src/engine/staging.js';
 
 const ops: StagedOp[] = ['create', 'update', 'delete', 'orphan', 'rekey', 'forget', 'invalid'];
@@ -10,7 +11,8 @@ const itemArb = fc.record({
   op: fc.constantFrom(...ops),
   contactId: fc.string({ maxLength: 6 }),
   ordinal: fc.integer({ min: -1, max: 1_000 }),
-  payload: fc.option(fc.record({ contact_id: fc.string(), name: fc.option(fc.string(), { nil: null }) }), { nil: null }),
+  // Any characters in the payload's strings, line breaks too (the spill keeps payload texts a line each).
+  payload: fc.option(fc.record({ contact_id: fc.string(), name: fc.option(fc.string({ unit: 'binary' }), { nil: null }) }), { nil: null }),
   code: fc.option(fc.constantFrom('invalid_phone', 'duplicate_phone'), { nil: undefined }),
 });
 
@@ -22,6 +24,7 @@ function staged(x: { op: StagedOp; contactId: string; ordinal: number; payload: 
     sourceKey: `k${i}`,
     hash: `h${i}`,
     payload: x.payload,
+    payloadText: x.payload === null ? null : canonicalJson(x.payload),
     ...(x.code === undefined ? {} : { code: x.code, reason: `because ${i}` }),
   };
 }
