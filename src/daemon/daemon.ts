@@ -207,7 +207,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       });
       const finished = await Promise.race([stopped, timedOut]);
       clearTimeout(timer);
-      if (!finished) logger.warn({ timeoutMs }, 'stop timed out: a run was still in flight (its journal resumes it next run)');
+      if (!finished) {
+        const running = [...jobs.values()].map((job) => job.health()).filter((t) => t.running).map((t) => ({ tenant: t.tenant, runId: t.runId }));
+        logger.warn({ timeoutMs, running }, 'stop timed out: a run was still in flight (its journal resumes it next run)');
+      }
       await server?.close();
       logger.info({ finished }, 'daemon stopped');
       return { finished };

@@ -43,6 +43,8 @@ export interface TenantHealth {
   timezone: string;
   nextRunAt: string | null;
   running: boolean;
+  /** The run in progress, once it has an id (its log lines carry it). */
+  runId: string | null;
   runningSince: string | null;
   lastProgressAt: string | null;
   stuck: boolean;
@@ -54,6 +56,7 @@ export interface TenantHealth {
 
 interface CurrentRun {
   controller: AbortController;
+  runId: string | null;
   startedAt: number;
   lastProgressAt: number;
   stuckReported: boolean;
@@ -125,7 +128,7 @@ export class TenantJob {
       return;
     }
     const now = Date.now();
-    const current: CurrentRun = { controller: new AbortController(), startedAt: now, lastProgressAt: now, stuckReported: false, done: Promise.resolve() };
+    const current: CurrentRun = { controller: new AbortController(), runId: null, startedAt: now, lastProgressAt: now, stuckReported: false, done: Promise.resolve() };
     this.#current = current;
     current.done = this.#run(current).finally(() => {
       this.#current = undefined;
@@ -147,7 +150,10 @@ export class TenantJob {
         { gates: this.deps.gates, observer: this.deps.metrics.observerFor(this.tenant, progress), logger: this.#logger, ...(this.deps.timeScale === undefined ? {} : { timeScale: this.deps.timeScale }) },
         runTuning(this.deps),
       );
-      const result = await runSync(runtime, { signal: current.controller.signal, onProgress: progress, logger: this.#logger });
+      const onStart = (runId: string): void => {
+        current.runId = runId;
+      };
+      const result = await runSync(runtime, { signal: current.controller.signal, onProgress: progress, onStart, logger: this.#logger });
       status = result.report.status;
       this.#lastRun = { runId: result.report.runId, status, startedAt, finishedAt: new Date().toISOString(), error: result.error?.message ?? null };
       this.deps.metrics.runFinished(this.tenant, status, (Date.now() - current.startedAt) / 1000, result);
@@ -159,9 +165,9 @@ export class TenantJob {
         this.#logger.warn({ reason: error.message }, 'skipped a scheduled run: the tenant is running in another process');
         return;
       }
-      this.#lastRun = { runId: null, status, startedAt, finishedAt: new Date().toISOString(), error: error instanceof Error ? error.message : String(error) };
+      this.#lastRun = { runId: current.runId, status, startedAt, finishedAt: new Date().toISOString(), error: error instanceof Error ? error.message : String(error) };
       this.deps.metrics.runFinished(this.tenant, status, (Date.now() - current.startedAt) / 1000);
-      this.#logger.error({ err: error }, 'run failed');
+      this.#logger.error({ runId: current.runId, err: error }, 'run failed');
     } finally {
       await runtime?.close().catch((error: unknown) => this.#logger.warn({ err: error }, 'closing the tenant failed'));
     }
@@ -177,7 +183,7 @@ export class TenantJob {
     if (current === undefined || current.stuckReported || !this.isStuck()) return;
     current.stuckReported = true;
     this.#logger.warn(
-      { runningSince: new Date(current.startedAt).toISOString(), lastProgressAt: new Date(current.lastProgressAt).toISOString() },
+      { runId: current.runId, runningSince: new Date(current.startedAt).toISOString(), lastProgressAt: new Date(current.lastProgressAt).toISOString() },
       'run looks stuck: no progress for longer than the stuck threshold',
     );
   }
@@ -191,6 +197,7 @@ export class TenantJob {
       timezone: this.#schedule.timezone,
       nextRunAt: this.#task?.getNextRun()?.toISOString() ?? null,
       running: current !== undefined,
+      runId: current?.runId ?? null,
       runningSince: current === undefined ? null : new Date(current.startedAt).toISOString(),
       lastProgressAt: current === undefined ? null : new Date(current.lastProgressAt).toISOString(),
       stuck: this.isStuck(),

@@ -37,6 +37,8 @@ export interface SyncOptions {
   planFile?: string;
   signal?: AbortSignal;
   onProgress?: (event: SyncProgress) => void;
+  /** Told the run's id before anything else (a daemon names the run in its own lines about it). */
+  onStart?: (runId: string) => void;
   logger?: Logger;
 }
 
@@ -61,6 +63,7 @@ const maxProblems = 100;
 
 export function runSync(runtime: TenantRuntime, options: SyncOptions = {}): Promise<SyncResult> {
   const runId = randomUUID();
+  options.onStart?.(runId);
   // Every line of the run carries its id, the adapters' too (they find this logger in the run's async context).
   const logger = (options.logger ?? runtime.logger).child({ runId });
   return withRunLogger(logger, () => syncRun(runtime, options, runId, logger));
