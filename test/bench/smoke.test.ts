@@ -9,6 +9,7 @@ import SQLite from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fakeContact, sampleIndexes } from '../../bench/fake-contacts.js';
 import { planFigure, preparePlanDataset } from '../../bench/figures/plan.js';
+import { timeFirstSyncPlans } from '../../bench/first-sync-plan.js';
 import { normalisePhone } from '../../src/source/normalise.js';
 import type { ContactsTable } from '../../src/db/schema.js';
 
@@ -68,5 +69,12 @@ describe('bench plan figure', () => {
     expect(figure.data.planMs).toHaveLength(1);
     expect(figure.data.readMs).toHaveLength(1);
     expect(figure.checks.map((c) => c.name)).toContain('plan / bare read');
+  });
+});
+
+describe('bench first-sync plan (A/B helper)', () => {
+  it('plans every contact as a create for each provider, nothing sent', async () => {
+    const plans = await timeFirstSyncPlans({ n: 2_000, seed: 7, runs: 2, providers: ['twilio', 'trackly'], root });
+    expect(plans.map((p) => p.planned)).toEqual([4_000, 4_000]);
   });
 });
