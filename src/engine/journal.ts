@@ -175,20 +175,26 @@ export class Journal {
     if (orphans.length > 0) this.#held.orphans = true;
     if (failed.length > 0) this.#held.rejections = true;
     const held = this.#held;
+    const batchId = batch[0]!.batch_id;
+    const voided = delivered.length === 0 ? [] : this.#context.claims.voidedBy(delivered.map((d) => ({ contactId: d.contact_id, phone: d.phone })));
+    if (result.ok.length === batch.length && deleted.length === 0 && orphans.length === 0 && voided.length === 0 && !held.orphans && !held.rejections) {
+      // Delivered in full, nothing else to record: settled with the batches beside it in one statement.
+      await this.#context.state.settleDelivered(provider, batchId, delivered);
+      return result;
+    }
 
     await this.#context.state.commit(async (tx) => {
       // A transient failure settles nothing: an earlier attempt of the item may have been applied,
       // so it stays journaled (in flight) until an attempt gets a definite answer.
-      const batchId = batch[0]!.batch_id;
       if (result.retryable.length === 0) {
         // The batch's outbox rows go in the statement that moves the baseline (one round trip on PostgreSQL).
-        await tx.baseline.upsert(delivered, tx.outbox.settling(provider, batchId));
+        await tx.baseline.upsert(delivered, tx.outbox.settling(provider, [batchId]));
       } else {
         await tx.outbox.settle(provider, batchId, result.retryable.map((r) => r.contact_id));
         await tx.baseline.upsert(delivered);
       }
       if (delivered.length > 0) {
-        const superseded = await tx.baseline.dropClaims(provider, this.#context.claims.voidedBy(delivered.map((d) => ({ contactId: d.contact_id, phone: d.phone }))));
+        const superseded = await tx.baseline.dropClaims(provider, voided);
         // A delete still pending for a superseded contact would now remove this contact's record.
         if (superseded.length > 0) await tx.outbox.dropDeletes(provider, superseded);
         if (held.orphans) await tx.orphans.reclaim(provider, delivered.map((d) => d.phone));

@@ -34,10 +34,10 @@ export interface BulkSql {
   upsert<R extends object>(table: string, tenant: string, key: readonly (keyof R & string)[], columns: readonly (keyof R & string)[], rows: readonly R[], deleting?: Deletion): Promise<void>;
 }
 
-/** Rows of `table` whose columns equal the values of `where` (all text). */
+/** Rows of `table` whose columns equal the values of `where` (all text; a list: any of them). */
 export interface Deletion {
   table: string;
-  where: readonly (readonly [column: string, value: string])[];
+  where: readonly (readonly [column: string, value: string | readonly string[]])[];
 }
 
 export function bulkSql<DB>(db: Kysely<DB>): BulkSql {
@@ -60,7 +60,7 @@ export function bulkSql<DB>(db: Kysely<DB>): BulkSql {
     async upsert(table, tenant, key, columns, values, deleting) {
       const dialect = postgres ? 'postgres' : 'sqlite';
       if (deleting !== undefined && (values.length === 0 || !postgres)) {
-        await db.executeQuery(CompiledQuery.raw(`delete from ${deletionText(dialect, deleting, 2)}`, [tenant, ...deleting.where.map(([, v]) => v)]));
+        await db.executeQuery(CompiledQuery.raw(`delete from ${deletionText(dialect, deleting, 2)}`, [tenant, ...deletionValues(dialect, deleting)]));
       }
       if (values.length === 0) return;
       if (!postgres) {
@@ -84,16 +84,29 @@ export function bulkSql<DB>(db: Kysely<DB>): BulkSql {
       }
       // $1 the tenant and $2 the rows, as in the upsert's own text; the deletion's values from $3.
       const statement = `with deleted as (delete from ${deletionText(dialect, deleting, 3)}) ${text}`;
-      await db.executeQuery(CompiledQuery.raw(statement, [tenant, elements, ...deleting.where.map(([, v]) => v)]));
+      await db.executeQuery(CompiledQuery.raw(statement, [tenant, elements, ...deletionValues(dialect, deleting)]));
     },
   };
 }
 
-/** `"table" where tenant = $1 and "column" = $first and …` (SQLite: `?`, bound in order). */
+/**
+ * `"table" where tenant = $1 and "column" = $first and …` (SQLite: `?`, bound in order); a list is
+ * `= any($n::text[])` on PostgreSQL and `in (select value from json_each(?))` on SQLite.
+ */
 function deletionText(dialect: 'sqlite' | 'postgres', deletion: Deletion, first: number): string {
   const mark = (n: number): string => (dialect === 'postgres' ? `$${n}` : '?');
-  const conditions = deletion.where.map(([column], i) => ` and "${column}" = ${mark(first + i)}`).join('');
+  const conditions = deletion.where
+    .map(([column, value], i) => {
+      if (typeof value === 'string') return ` and "${column}" = ${mark(first + i)}`;
+      return dialect === 'postgres' ? ` and "${column}" = any(${mark(first + i)}::text[])` : ` and "${column}" in (select value from json_each(?))`;
+    })
+    .join('');
   return `"${deletion.table}" where "tenant" = ${mark(1)}${conditions}`;
+}
+
+/** The deletion's values as bound: a list as a text array (PostgreSQL) or a JSON array (SQLite). */
+function deletionValues(dialect: 'sqlite' | 'postgres', deletion: Deletion): unknown[] {
+  return deletion.where.map(([, value]) => (typeof value === 'string' || dialect === 'postgres' ? value : JSON.stringify(value)));
 }
 
 const upsertTexts = new Map<string, string>();

@@ -5,11 +5,20 @@
  * the WAL again; PostgreSQL flushes its log) is paid per group. A group starts after one turn of the
  * event loop, so the responses already received queue their settles into it (a transaction on
  * SQLite runs without yielding to I/O: without the turn, nearly every group held one piece).
+ * Pieces of the same mergeable kind next to each other in a group run as one piece of work
+ * (GroupCommitOptions.merge): one statement instead of one each.
  */
 export type CommitWork<S> = (state: S) => Promise<void>;
 
+/** A piece that can share its work with its neighbours of the same `kind`. */
+export interface MergeablePiece {
+  kind: string;
+  value: unknown;
+}
+
 interface Queued<S> {
   work: CommitWork<S>;
+  mergeable: MergeablePiece | undefined;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -17,7 +26,7 @@ interface Queued<S> {
 /** Most pieces of work in one transaction (bounds how much one failure has to redo alone). */
 const maxGroup = 64;
 
-export interface GroupCommitOptions {
+export interface GroupCommitOptions<S> {
   /**
    * Transactions that may run at once (default 1). SQLite has one writer, so one. On PostgreSQL a
    * commit is mostly the server's work: a second transaction lets it use another core while the
@@ -29,6 +38,8 @@ export interface GroupCommitOptions {
    * lanes' groups that swapped phones between two contacts can lock the same rows crosswise).
    */
   transient?: (error: unknown) => boolean;
+  /** The work of adjacent mergeable pieces of one kind, together (in their order). */
+  merge?: (kind: string, values: readonly unknown[]) => CommitWork<S>;
 }
 
 /** Runs of one transaction after a transient failure. */
@@ -38,21 +49,26 @@ export class GroupCommit<S> {
   readonly #transaction: (work: (state: S) => Promise<void>) => Promise<void>;
   readonly #lanes: number;
   readonly #transient: (error: unknown) => boolean;
+  readonly #merge: GroupCommitOptions<S>['merge'];
   #queue: Queued<S>[] = [];
   #running = 0;
   /** A lane is waiting out its turn to gather the queue into its next group. */
   #gathering = false;
 
-  constructor(transaction: (work: (state: S) => Promise<void>) => Promise<void>, options: GroupCommitOptions = {}) {
+  constructor(transaction: (work: (state: S) => Promise<void>) => Promise<void>, options: GroupCommitOptions<S> = {}) {
     this.#transaction = transaction;
     this.#lanes = Math.max(1, options.lanes ?? 1);
     this.#transient = options.transient ?? (() => false);
+    this.#merge = options.merge;
   }
 
-  /** Resolves once `work` is committed; rejects, with nothing of it committed, if it failed. */
-  run(work: CommitWork<S>): Promise<void> {
+  /**
+   * Resolves once `work` is committed; rejects, with nothing of it committed, if it failed. A
+   * `mergeable` piece's work must be what `merge(kind, [value])` does.
+   */
+  run(work: CommitWork<S>, mergeable?: MergeablePiece): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ work, resolve, reject });
+      this.#queue.push({ work, mergeable, resolve, reject });
       // A lane already gathering takes this piece into its group; only a queue that waits behind
       // busy lanes opens another.
       if (!this.#gathering && this.#running < this.#lanes) void this.#lane();
@@ -75,9 +91,10 @@ export class GroupCommit<S> {
 
   /** `group` is never empty: no other lane takes from the queue while this one gathers. */
   async #commit(group: Queued<S>[]): Promise<void> {
+    const works = this.#works(group);
     try {
       await this.#attempt(async (state) => {
-        for (const item of group) await item.work(state);
+        for (const work of works) await work(state);
       });
       for (const item of group) item.resolve();
     } catch (error) {
@@ -95,6 +112,21 @@ export class GroupCommit<S> {
         }
       }
     }
+  }
+
+  /** The group's work in order, each run of adjacent mergeable pieces of one kind as one. */
+  #works(group: readonly Queued<S>[]): CommitWork<S>[] {
+    const merge = this.#merge;
+    if (merge === undefined) return group.map((q) => q.work);
+    const works: CommitWork<S>[] = [];
+    for (let i = 0; i < group.length; ) {
+      const kind = group[i]!.mergeable?.kind;
+      let end = i + 1;
+      while (kind !== undefined && end < group.length && group[end]!.mergeable?.kind === kind) end++;
+      works.push(end - i === 1 ? group[i]!.work : merge(kind!, group.slice(i, end).map((q) => q.mergeable!.value)));
+      i = end;
+    }
+    return works;
   }
 
   async #attempt(work: CommitWork<S>): Promise<void> {

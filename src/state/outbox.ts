@@ -16,9 +16,9 @@ export function outboxQueries(db: Kysely<StateDatabase>, tenant: string) {
       await bulk.upsert('cs_outbox', tenant, ['provider', 'contact_id'], columns, rows);
     },
 
-    /** The rows `settle(provider, batchId, [])` removes, for a statement that removes them on its way (bulk.ts). */
-    settling(provider: string, batchId: string): Deletion {
-      return { table: 'cs_outbox', where: [['provider', provider], ['batch_id', batchId]] };
+    /** The rows `settle(provider, batchId, [])` removes for each of `batchIds`, for a statement that removes them on its way (bulk.ts). */
+    settling(provider: string, batchIds: readonly string[]): Deletion {
+      return { table: 'cs_outbox', where: [['provider', provider], ['batch_id', batchIds.length === 1 ? batchIds[0]! : batchIds]] };
     },
 
     /**

@@ -8,7 +8,7 @@ import { type OpenOptions, type Store, openStore } from '../db/open.js';
 import { isPostgres, sqlStateOf } from '../db/postgres.js';
 import type { StateDatabase } from '../db/schema.js';
 import { appliedPlanQueries } from './applied-plans.js';
-import { baselineQueries } from './baseline.js';
+import { type BaselineRow, baselineQueries } from './baseline.js';
 import { type CommitWork, GroupCommit } from './group-commit.js';
 import { orphanQueries } from './orphans.js';
 import { outboxQueries } from './outbox.js';
@@ -44,14 +44,48 @@ export interface TenantState {
    * resolves once it is committed. Inside a transaction, it runs in that transaction.
    */
   commit(work: CommitWork<TenantState>): Promise<void>;
+  /**
+   * Settles a batch delivered in full with nothing else to record: `delivered` becomes the
+   * provider's baseline and the batch's outbox rows go, in one statement (on PostgreSQL) that the
+   * provider's other such settles committed in the same group share. Resolves once committed.
+   */
+  settleDelivered(provider: string, batchId: string, delivered: readonly BaselineRow[]): Promise<void>;
+}
+
+interface DeliveredBatch {
+  provider: string;
+  batchId: string;
+  delivered: readonly BaselineRow[];
+}
+
+/** The work of settling delivered batches of one provider (in the order given) together. */
+function settleBatches(batches: readonly DeliveredBatch[]): CommitWork<TenantState> {
+  // A contact in two of them (a newer batch took it over) ends as the later one left it.
+  const rows = new Map<string, BaselineRow>();
+  for (const batch of batches) {
+    for (const row of batch.delivered) {
+      rows.delete(row.contact_id);
+      rows.set(row.contact_id, row);
+    }
+  }
+  return (tx) => tx.baseline.upsert([...rows.values()], tx.outbox.settling(batches[0]!.provider, batches.map((b) => b.batchId)));
 }
 
 export function tenantState(db: Kysely<StateDatabase>, tenant: string): TenantState {
   const statistics = new StatisticsKeeper(db);
   const transaction: TenantState['transaction'] = (work) => db.transaction().execute((trx) => work(bound(trx, tenant, statistics)));
   // PostgreSQL runs two group transactions at once (see GroupCommitOptions); SQLite has one writer.
-  const group = new GroupCommit<TenantState>(transaction, isPostgres(db) ? { lanes: 2, transient: (error) => sqlStateOf(error) === '40P01' } : {});
-  return { ...queries(db, tenant, statistics), transaction, commit: (work) => group.run(work) };
+  const merge = (_kind: string, values: readonly unknown[]): CommitWork<TenantState> => settleBatches(values as DeliveredBatch[]);
+  const group = new GroupCommit<TenantState>(transaction, isPostgres(db) ? { lanes: 2, transient: (error) => sqlStateOf(error) === '40P01', merge } : { merge });
+  return {
+    ...queries(db, tenant, statistics),
+    transaction,
+    commit: (work) => group.run(work),
+    settleDelivered: (provider, batchId, delivered) => {
+      const batch: DeliveredBatch = { provider, batchId, delivered };
+      return group.run(settleBatches([batch]), { kind: `settle ${provider}`, value: batch });
+    },
+  };
 }
 
 /** The queries bound to an open transaction. */
@@ -60,6 +94,7 @@ function bound(trx: Transaction<StateDatabase>, tenant: string, statistics: Stat
     ...queries(trx, tenant, statistics),
     transaction: (work) => work(state),
     commit: (work) => work(state),
+    settleDelivered: (provider, batchId, delivered) => settleBatches([{ provider, batchId, delivered }])(state),
   };
   return state;
 }

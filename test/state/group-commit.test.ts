@@ -79,6 +79,32 @@ describe('GroupCommit', () => {
     await Promise.all([first, good, late]);
     expect(committed.sort()).toEqual(['first', 'good', 'late']);
   });
+
+  it('runs adjacent mergeable pieces of one kind as one piece of work, in order, and alone again after a failure', async () => {
+    const runs: string[][] = [];
+    let failOnce = true;
+    const commits = new GroupCommit<string[]>(
+      async (work) => {
+        const done: string[] = [];
+        await work(done);
+        if (done.includes('bad') && failOnce) {
+          failOnce = false;
+          throw new Error('constraint');
+        }
+        runs.push(done);
+      },
+      { merge: (kind, values) => async (done) => void done.push(`${kind}(${values.join(',')})`) },
+    );
+    const piece = (kind: string, value: string): Promise<void> => commits.run(async (done) => void done.push(`${kind}(${value})`), { kind, value });
+    await Promise.all([piece('s', 'a'), piece('s', 'b'), commits.run(async (done) => void done.push('other')), piece('s', 'c'), piece('t', 'd'), piece('t', 'e')]);
+    expect(runs).toEqual([['s(a,b)', 'other', 's(c)', 't(d,e)']]);
+
+    runs.length = 0;
+    const bad = commits.run(async (done) => void done.push('bad'));
+    await Promise.all([piece('s', 'f'), piece('s', 'g'), bad]);
+    // The group failed once (bad): each piece then commits alone, merged with nobody.
+    expect(runs).toEqual([['bad'], ['s(f)'], ['s(g)']]);
+  });
 });
 
 describe('TenantState.commit on SQLite', () => {

@@ -49,7 +49,7 @@ describe.each(stateBackends)('a batch settled by its baseline move ($name)', (ba
     await t.outbox.write([journaled('p', 'a', 'b1'), journaled('p', 'b', 'b1'), journaled('p', 'c', 'b2'), journaled('q', 'a', 'b1')]);
     await other.outbox.write([journaled('p', 'a', 'b1')]);
 
-    await t.commit((tx) => tx.baseline.upsert([delivered('p', 'a'), delivered('p', 'b')], tx.outbox.settling('p', 'b1')));
+    await t.commit((tx) => tx.baseline.upsert([delivered('p', 'a'), delivered('p', 'b')], tx.outbox.settling('p', ['b1'])));
 
     const left = await store.db.selectFrom('cs_outbox').select(['tenant', 'provider', 'contact_id']).orderBy('tenant').orderBy('provider').orderBy('contact_id').execute();
     expect(left).toEqual([
@@ -65,7 +65,26 @@ describe.each(stateBackends)('a batch settled by its baseline move ($name)', (ba
     store = await openStateStore(handle.url);
     const t = tenantState(store.db, 't');
     await t.outbox.write([journaled('p', 'a', 'b1'), journaled('p', 'c', 'b2')]);
-    await t.baseline.upsert([], t.outbox.settling('p', 'b1'));
+    await t.baseline.upsert([], t.outbox.settling('p', ['b1']));
     expect((await store.db.selectFrom('cs_outbox').select('contact_id').execute()).map((r) => r.contact_id)).toEqual(['c']);
+  });
+
+  it('settles delivered batches committed together, each batch\'s rows and nobody else\'s, the later batch winning a contact in both', async () => {
+    handle = await backend.makeUrl();
+    store = await openStateStore(handle.url);
+    const t = tenantState(store.db, 't');
+    await t.outbox.write([journaled('p', 'a', 'b1'), journaled('p', 'b', 'b2'), journaled('p', 'c', 'b3'), journaled('q', 'd', 'b1')]);
+    // Queued in one turn: one group, in which p's two settles are one piece of work (group-commit.test.ts).
+    await Promise.all([
+      t.settleDelivered('p', 'b1', [delivered('p', 'a')]),
+      t.settleDelivered('p', 'b2', [delivered('p', 'b'), { ...delivered('p', 'a'), hash: 'newer' }]),
+      t.settleDelivered('q', 'b1', [delivered('q', 'd')]),
+    ]);
+    const left = await store.db.selectFrom('cs_outbox').select(['provider', 'contact_id']).execute();
+    expect(left).toEqual([{ provider: 'p', contact_id: 'c' }]);
+    const baseline = await t.baseline.byIds('p', ['a', 'b', 'c']);
+    expect([...baseline.keys()].sort()).toEqual(['a', 'b']);
+    expect(baseline.get('a')?.hash).toBe('newer');
+    expect([...(await t.baseline.byIds('q', ['d'])).keys()]).toEqual(['d']);
   });
 });
