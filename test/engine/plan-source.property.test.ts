@@ -9,6 +9,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { tenantConfigSchema } from '../../src/config/schema.js';
@@ -96,7 +97,8 @@ function referencePlan(rows: readonly Row[], delivered: ReadonlyMap<string, Payl
     const payload = { phone, name: row.name ?? '', zip: row.zip ?? '' };
     const before = delivered.get(row.id);
     if (before === undefined) ops.push(['create', row.id, payload]);
-    else if (JSON.stringify(before) !== JSON.stringify(payload)) ops.push(['update', row.id, payload]);
+    // Compared as values: the state stores a payload as its canonical JSON (keys sorted).
+    else if (!isDeepStrictEqual(before, payload)) ops.push(['update', row.id, payload]);
   }
   const present = new Set(rows.map((r) => r.id));
   for (const id of delivered.keys()) if (!present.has(id)) ops.push(['delete', id, null]);

@@ -1,4 +1,5 @@
 /** A planned change in one line a person can read: `update c-12 (twilio): zip_code "94105" -> "94107"`. */
+import { canonicalJson } from '../../engine/hash.js';
 import type { PlanRecord } from '../../engine/plan-records.js';
 
 type Flat = Map<string, unknown>;
@@ -19,7 +20,12 @@ export function fieldChanges(before: Record<string, unknown> | null, after: Reco
   const b = flatten(before);
   const a = flatten(after);
   const keys = [...new Set([...b.keys(), ...a.keys()])].sort();
-  return keys.filter((k) => JSON.stringify(b.get(k)) !== JSON.stringify(a.get(k))).map((k) => `${k} ${show(b.get(k))} -> ${show(a.get(k))}`);
+  return keys.filter((k) => !sameValue(b.get(k), a.get(k))).map((k) => `${k} ${show(b.get(k))} -> ${show(a.get(k))}`);
+}
+
+/** Equal as JSON whatever the key order (the baseline keeps a payload as its canonical JSON); absent is not null. */
+function sameValue(before: unknown, after: unknown): boolean {
+  return before === undefined || after === undefined ? before === after : canonicalJson(before) === canonicalJson(after);
 }
 
 function truncate(text: string, max: number): string {
