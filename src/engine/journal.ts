@@ -188,7 +188,7 @@ export class Journal {
       // so it stays journaled (in flight) until an attempt gets a definite answer.
       if (result.retryable.length === 0) {
         // The batch's outbox rows go in the statement that moves the baseline (one round trip on PostgreSQL).
-        await tx.baseline.upsert(delivered, tx.outbox.settling(provider, [batchId]));
+        await tx.settleDelivered(provider, batchId, delivered);
       } else {
         await tx.outbox.settle(provider, batchId, result.retryable.map((r) => r.contact_id));
         await tx.baseline.upsert(delivered);

@@ -45,9 +45,11 @@ export interface TenantState {
    */
   commit(work: CommitWork<TenantState>): Promise<void>;
   /**
-   * Settles a batch delivered in full with nothing else to record: `delivered` becomes the
-   * provider's baseline and the batch's outbox rows go, in one statement (on PostgreSQL) that the
-   * provider's other such settles committed in the same group share. Resolves once committed.
+   * Settles a batch with nothing left in flight: `delivered` becomes the provider's baseline and the
+   * batch's outbox rows go, in one statement (on PostgreSQL). Called on its own (a batch delivered
+   * in full with nothing else to record), it shares that statement with the provider's other such
+   * settles committed in the same group, and resolves once committed. Inside a transaction, it
+   * runs in that transaction, beside whatever else the caller records there.
    */
   settleDelivered(provider: string, batchId: string, delivered: readonly BaselineRow[]): Promise<void>;
 }
