@@ -13,6 +13,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { preparedName } from './prepared-statements.js';
 import { StoreError } from '../errors.js';
 import { checkpointer } from './checkpointer.js';
 
@@ -99,8 +100,22 @@ export function openStore<DB>(url: string, options: OpenOptions = {}): Store<DB>
   });
   // Without a listener, an idle client's error (the server restarted) would crash the process.
   pool.on('error', (error) => options.onIdleError?.(error));
+  pool.on('connect', sendMarkedStatementsPrepared);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: 'postgres', displayUrl: maskUrl(target.url), close: () => db.destroy() };
+}
+
+/**
+ * kysely calls `query(text, values)`: a text marked in prepared-statements.ts goes as a named
+ * statement, planned once (the setting is queued before any of kysely's queries).
+ */
+function sendMarkedStatementsPrepared(client: pg.PoolClient): void {
+  void client.query('set plan_cache_mode = force_generic_plan').catch(() => undefined);
+  const query = client.query.bind(client) as (config: unknown, values?: unknown) => unknown;
+  client.query = ((config: unknown, values?: unknown) => {
+    const name = typeof config === 'string' ? preparedName(config) : undefined;
+    return name === undefined ? query(config, values) : query({ name, text: config, values });
+  }) as typeof client.query;
 }
 
 /**

@@ -112,7 +112,7 @@ export class Journal {
       }));
     });
     // One statement, durable once the (group) commit returns: only then may a request go out.
-    await this.#context.state.commit((tx) => tx.outbox.write(journaled.flat()));
+    await this.#context.state.writeOutbox(journaled.flat());
     return journaled;
   }
 

@@ -15,6 +15,7 @@
  */
 import { CompiledQuery, type Expression, type Kysely, type RawBuilder, type SqlBool, sql } from 'kysely';
 import { isPostgres } from '../db/postgres.js';
+import { keepPrepared } from '../db/prepared-statements.js';
 import { chunksFor } from './chunks.js';
 
 export interface BulkSql {
@@ -83,7 +84,7 @@ export function bulkSql<DB>(db: Kysely<DB>): BulkSql {
         return;
       }
       // $1 the tenant and $2 the rows, as in the upsert's own text; the deletion's values from $3.
-      const statement = `with deleted as (delete from ${deletionText(dialect, deleting, 3)}) ${text}`;
+      const statement = keepPrepared(`with deleted as (delete from ${deletionText(dialect, deleting, 3)}) ${text}`);
       await db.executeQuery(CompiledQuery.raw(statement, [tenant, elements, ...deletionValues(dialect, deleting)]));
     },
   };
@@ -131,7 +132,7 @@ function upsertText(dialect: 'sqlite' | 'postgres', table: string, key: readonly
       text = `insert ${target} values ${new Array(rows).fill(tuple).join(', ')} ${conflict}`;
     } else {
       const fields = columns.map((_, i) => `r.value->>${i}`).join(', ');
-      text = `insert ${target} select $1, ${fields} from jsonb_array_elements($2::jsonb) as r where true ${conflict}`;
+      text = keepPrepared(`insert ${target} select $1, ${fields} from jsonb_array_elements($2::jsonb) as r where true ${conflict}`);
     }
     upsertTexts.set(id, text);
   }

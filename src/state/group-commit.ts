@@ -6,7 +6,8 @@
  * event loop, so the responses already received queue their settles into it (a transaction on
  * SQLite runs without yielding to I/O: without the turn, nearly every group held one piece).
  * Pieces of the same mergeable kind next to each other in a group run as one piece of work
- * (GroupCommitOptions.merge): one statement instead of one each.
+ * (GroupCommitOptions.merge): one statement instead of one each. Where a transaction costs round
+ * trips (PostgreSQL), a group of one-statement pieces runs without one (GroupCommitOptions.autocommit).
  */
 export type CommitWork<S> = (state: S) => Promise<void>;
 
@@ -16,11 +17,26 @@ export interface MergeablePiece {
   value: unknown;
 }
 
+/** What the group may do with a piece besides running its work in a transaction. */
+export interface PieceTraits {
+  /** Adjacent pieces of the same kind run as one (GroupCommitOptions.merge). */
+  merge?: MergeablePiece;
+  /** The work is one statement, so atomic on its own (GroupCommitOptions.autocommit). */
+  oneStatement?: boolean;
+}
+
 interface Queued<S> {
   work: CommitWork<S>;
-  mergeable: MergeablePiece | undefined;
+  traits: PieceTraits;
   resolve: () => void;
   reject: (error: unknown) => void;
+}
+
+/** Work the group runs as one: a piece, or adjacent mergeable pieces merged. */
+interface Unit<S> {
+  work: CommitWork<S>;
+  oneStatement: boolean;
+  pieces: readonly Queued<S>[];
 }
 
 /** Most pieces of work in one transaction (bounds how much one failure has to redo alone). */
@@ -40,6 +56,13 @@ export interface GroupCommitOptions<S> {
   transient?: (error: unknown) => boolean;
   /** The work of adjacent mergeable pieces of one kind, together (in their order). */
   merge?: (kind: string, values: readonly unknown[]) => CommitWork<S>;
+  /**
+   * Runs one-statement work outside a transaction. Given, a group whose every piece (merged or not)
+   * is one statement runs them one after another so, each committing alone: on PostgreSQL a
+   * transaction costs two more round trips (begin, commit), and a lone merged settle is the usual
+   * group (a Twilio first sync: 1,482 groups of 1.26 pieces).
+   */
+  autocommit?: (work: (state: S) => Promise<void>) => Promise<void>;
 }
 
 /** Runs of one transaction after a transient failure. */
@@ -50,6 +73,7 @@ export class GroupCommit<S> {
   readonly #lanes: number;
   readonly #transient: (error: unknown) => boolean;
   readonly #merge: GroupCommitOptions<S>['merge'];
+  readonly #autocommit: GroupCommitOptions<S>['autocommit'];
   #queue: Queued<S>[] = [];
   #running = 0;
   /** A lane is waiting out its turn to gather the queue into its next group. */
@@ -60,15 +84,17 @@ export class GroupCommit<S> {
     this.#lanes = Math.max(1, options.lanes ?? 1);
     this.#transient = options.transient ?? (() => false);
     this.#merge = options.merge;
+    this.#autocommit = options.autocommit;
   }
 
   /**
    * Resolves once `work` is committed; rejects, with nothing of it committed, if it failed. A
-   * `mergeable` piece's work must be what `merge(kind, [value])` does.
+   * mergeable piece's work must be what `merge(kind, [value])` does, and pieces of one kind must
+   * agree on `oneStatement`.
    */
-  run(work: CommitWork<S>, mergeable?: MergeablePiece): Promise<void> {
+  run(work: CommitWork<S>, traits: PieceTraits = {}): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ work, mergeable, resolve, reject });
+      this.#queue.push({ work, traits, resolve, reject });
       // A lane already gathering takes this piece into its group; only a queue that waits behind
       // busy lanes opens another.
       if (!this.#gathering && this.#running < this.#lanes) void this.#lane();
@@ -91,48 +117,64 @@ export class GroupCommit<S> {
 
   /** `group` is never empty: no other lane takes from the queue while this one gathers. */
   async #commit(group: Queued<S>[]): Promise<void> {
-    const works = this.#works(group);
+    const units = this.#units(group);
+    const autocommit = this.#autocommit;
+    if (autocommit !== undefined && units.every((u) => u.oneStatement)) {
+      for (const unit of units) await this.#settle(unit.pieces, () => this.#attempt(unit.work, autocommit));
+      return;
+    }
+    await this.#settle(group, () =>
+      this.#attempt(async (state) => {
+        for (const unit of units) await unit.work(state);
+      }),
+    );
+  }
+
+  /**
+   * Resolves `pieces` once `commit` (their work) succeeds. If it fails, each piece runs again on
+   * its own (nothing of the failed attempt was committed), so one failure fails only itself.
+   */
+  async #settle(pieces: readonly Queued<S>[], commit: () => Promise<void>): Promise<void> {
     try {
-      await this.#attempt(async (state) => {
-        for (const work of works) await work(state);
-      });
-      for (const item of group) item.resolve();
+      await commit();
+      for (const piece of pieces) piece.resolve();
     } catch (error) {
-      if (group.length === 1) {
-        group[0]!.reject(error);
+      if (pieces.length === 1) {
+        pieces[0]!.reject(error);
         return;
       }
-      // The whole group rolled back: each piece again on its own, so one failure fails only itself.
-      for (const item of group) {
+      for (const piece of pieces) {
         try {
-          await this.#attempt(item.work);
-          item.resolve();
+          await this.#attempt(piece.work, piece.traits.oneStatement ? this.#autocommit : undefined);
+          piece.resolve();
         } catch (alone) {
-          item.reject(alone);
+          piece.reject(alone);
         }
       }
     }
   }
 
-  /** The group's work in order, each run of adjacent mergeable pieces of one kind as one. */
-  #works(group: readonly Queued<S>[]): CommitWork<S>[] {
+  /** The group's work in order, each run of adjacent mergeable pieces of one kind as one unit. */
+  #units(group: readonly Queued<S>[]): Unit<S>[] {
     const merge = this.#merge;
-    if (merge === undefined) return group.map((q) => q.work);
-    const works: CommitWork<S>[] = [];
+    const units: Unit<S>[] = [];
     for (let i = 0; i < group.length; ) {
-      const kind = group[i]!.mergeable?.kind;
+      const kind = merge === undefined ? undefined : group[i]!.traits.merge?.kind;
       let end = i + 1;
-      while (kind !== undefined && end < group.length && group[end]!.mergeable?.kind === kind) end++;
-      works.push(end - i === 1 ? group[i]!.work : merge(kind!, group.slice(i, end).map((q) => q.mergeable!.value)));
+      while (kind !== undefined && end < group.length && group[end]!.traits.merge?.kind === kind) end++;
+      const pieces = group.slice(i, end);
+      const work = pieces.length === 1 ? pieces[0]!.work : merge!(kind!, pieces.map((q) => q.traits.merge!.value));
+      units.push({ work, oneStatement: pieces[0]!.traits.oneStatement === true, pieces });
       i = end;
     }
-    return works;
+    return units;
   }
 
-  async #attempt(work: CommitWork<S>): Promise<void> {
+  /** Runs `work` through `runner` (default: in a transaction), again after a transient failure. */
+  async #attempt(work: CommitWork<S>, runner = this.#transaction): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#transaction(work);
+        return await runner(work);
       } catch (error) {
         if (attempt >= transientAttempts || !this.#transient(error)) throw error;
       }

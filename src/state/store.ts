@@ -2,7 +2,7 @@
  * The engine's state store: opened from the config's `state` URL and migrated, then used through
  * `tenantState`, which binds every query to one tenant so no run can touch another tenant's rows.
  */
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import { migrate } from '../db/migrate.js';
 import { type OpenOptions, type Store, openStore } from '../db/open.js';
 import { isPostgres, sqlStateOf } from '../db/postgres.js';
@@ -11,7 +11,7 @@ import { appliedPlanQueries } from './applied-plans.js';
 import { type BaselineRow, baselineQueries } from './baseline.js';
 import { type CommitWork, GroupCommit } from './group-commit.js';
 import { orphanQueries } from './orphans.js';
-import { outboxQueries } from './outbox.js';
+import { type OutboxRow, outboxQueries } from './outbox.js';
 import { rejectionQueries } from './rejections.js';
 import { runQueries } from './runs.js';
 import { StatisticsKeeper } from './statistics.js';
@@ -52,6 +52,11 @@ export interface TenantState {
    * runs in that transaction, beside whatever else the caller records there.
    */
   settleDelivered(provider: string, batchId: string, delivered: readonly BaselineRow[]): Promise<void>;
+  /**
+   * Writes outbox rows (the journal's record of a batch before it is sent) in one statement that
+   * shares a commit with the work queued meanwhile; resolves once committed.
+   */
+  writeOutbox(rows: readonly OutboxRow[]): Promise<void>;
 }
 
 interface DeliveredBatch {
@@ -76,27 +81,40 @@ function settleBatches(batches: readonly DeliveredBatch[]): CommitWork<TenantSta
 export function tenantState(db: Kysely<StateDatabase>, tenant: string): TenantState {
   const statistics = new StatisticsKeeper(db);
   const transaction: TenantState['transaction'] = (work) => db.transaction().execute((trx) => work(bound(trx, tenant, statistics)));
-  // PostgreSQL runs two group transactions at once (see GroupCommitOptions); SQLite has one writer.
   const merge = (_kind: string, values: readonly unknown[]): CommitWork<TenantState> => settleBatches(values as DeliveredBatch[]);
-  const group = new GroupCommit<TenantState>(transaction, isPostgres(db) ? { lanes: 2, transient: (error) => sqlStateOf(error) === '40P01', merge } : { merge });
+  // On PostgreSQL an outbox write and a settle are one statement each (bulk.ts): without a
+  // transaction around them a group saves the round trips of begin and commit.
+  const postgres = isPostgres(db);
+  // PostgreSQL runs two group transactions at once (see GroupCommitOptions); SQLite has one writer.
+  const group = new GroupCommit<TenantState>(
+    transaction,
+    postgres
+      ? { lanes: 2, transient: (error) => sqlStateOf(error) === '40P01', merge, autocommit: (work) => work(bound(db, tenant, statistics)) }
+      : { merge },
+  );
   return {
     ...queries(db, tenant, statistics),
     transaction,
     commit: (work) => group.run(work),
     settleDelivered: (provider, batchId, delivered) => {
       const batch: DeliveredBatch = { provider, batchId, delivered };
-      return group.run(settleBatches([batch]), { kind: `settle ${provider}`, value: batch });
+      return group.run(settleBatches([batch]), { merge: { kind: `settle ${provider}`, value: batch }, oneStatement: postgres });
     },
+    writeOutbox: (rows) => group.run((tx) => tx.outbox.write(rows), { oneStatement: postgres }),
   };
 }
 
-/** The queries bound to an open transaction. */
-function bound(trx: Transaction<StateDatabase>, tenant: string, statistics: StatisticsKeeper): TenantState {
+/**
+ * The queries bound to an open transaction, or to the database itself for one-statement work
+ * (GroupCommitOptions.autocommit), which calls none of the transaction methods.
+ */
+function bound(trx: Kysely<StateDatabase>, tenant: string, statistics: StatisticsKeeper): TenantState {
   const state: TenantState = {
     ...queries(trx, tenant, statistics),
     transaction: (work) => work(state),
     commit: (work) => work(state),
     settleDelivered: (provider, batchId, delivered) => settleBatches([{ provider, batchId, delivered }])(state),
+    writeOutbox: (rows) => state.outbox.write(rows),
   };
   return state;
 }

@@ -95,7 +95,7 @@ describe('GroupCommit', () => {
       },
       { merge: (kind, values) => async (done) => void done.push(`${kind}(${values.join(',')})`) },
     );
-    const piece = (kind: string, value: string): Promise<void> => commits.run(async (done) => void done.push(`${kind}(${value})`), { kind, value });
+    const piece = (kind: string, value: string): Promise<void> => commits.run(async (done) => void done.push(`${kind}(${value})`), { merge: { kind, value } });
     await Promise.all([piece('s', 'a'), piece('s', 'b'), commits.run(async (done) => void done.push('other')), piece('s', 'c'), piece('t', 'd'), piece('t', 'e')]);
     expect(runs).toEqual([['s(a,b)', 'other', 's(c)', 't(d,e)']]);
 
@@ -104,6 +104,41 @@ describe('GroupCommit', () => {
     await Promise.all([piece('s', 'f'), piece('s', 'g'), bad]);
     // The group failed once (bad): each piece then commits alone, merged with nobody.
     expect(runs).toEqual([['bad'], ['s(f)'], ['s(g)']]);
+  });
+
+  it('runs a group of one-statement pieces each on its own without a transaction, and any other group in one', async () => {
+    const log: string[] = [];
+    const commits = new GroupCommit<string[]>(
+      async (work) => {
+        const done: string[] = [];
+        await work(done);
+        log.push(`transaction [${done.join(',')}]`);
+      },
+      {
+        merge: (kind, values) => async (done) => void done.push(`${kind}(${values.join(',')})`),
+        autocommit: async (work) => {
+          const done: string[] = [];
+          await work(done);
+          if (done.includes('bad')) throw new Error('constraint');
+          log.push(`alone [${done.join(',')}]`);
+        },
+      },
+    );
+    const statement = (name: string): Promise<void> => commits.run(async (done) => void done.push(name), { oneStatement: true });
+    const settle = (value: string): Promise<void> =>
+      commits.run(async (done) => void done.push(`s(${value})`), { merge: { kind: 's', value }, oneStatement: true });
+    await Promise.all([settle('a'), settle('b'), statement('w')]);
+    expect(log).toEqual(['alone [s(a,b)]', 'alone [w]']);
+
+    log.length = 0;
+    await Promise.all([settle('c'), commits.run(async (done) => void done.push('several statements'))]);
+    expect(log).toEqual(['transaction [s(c),several statements]']);
+
+    // One failing statement fails alone; the merged settle beside it is not run again.
+    log.length = 0;
+    const bad = statement('bad');
+    await Promise.all([settle('d'), settle('e'), expect(bad).rejects.toThrow('constraint')]);
+    expect(log).toEqual(['alone [s(d,e)]']);
   });
 });
 
