@@ -11,7 +11,10 @@ import { registerValidate } from './commands/validate.js';
 import { positiveNumber } from './option-parsers.js';
 import { describeError } from './describe-error.js';
 import { exitCodeForError } from './exit-codes.js';
+import { limitHeapGrowth } from './heap-growth.js';
 import { CliSession, type GlobalOptions } from './session.js';
+
+limitHeapGrowth();
 
 const version = '0.1.0';
 
