@@ -120,10 +120,10 @@ export class GroupCommit<S> {
     const units = this.#units(group);
     const autocommit = this.#autocommit;
     if (autocommit !== undefined && units.every((u) => u.oneStatement)) {
-      for (const unit of units) await this.#settle(unit.pieces, () => this.#attempt(unit.work, autocommit));
+      for (const unit of units) await this.#resolveAfter(unit.pieces, () => this.#attempt(unit.work, autocommit));
       return;
     }
-    await this.#settle(group, () =>
+    await this.#resolveAfter(group, () =>
       this.#attempt(async (state) => {
         for (const unit of units) await unit.work(state);
       }),
@@ -134,7 +134,7 @@ export class GroupCommit<S> {
    * Resolves `pieces` once `commit` (their work) succeeds. If it fails, each piece runs again on
    * its own (nothing of the failed attempt was committed), so one failure fails only itself.
    */
-  async #settle(pieces: readonly Queued<S>[], commit: () => Promise<void>): Promise<void> {
+  async #resolveAfter(pieces: readonly Queued<S>[], commit: () => Promise<void>): Promise<void> {
     try {
       await commit();
       for (const piece of pieces) piece.resolve();

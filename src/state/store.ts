@@ -85,11 +85,12 @@ export function tenantState(db: Kysely<StateDatabase>, tenant: string): TenantSt
   // On PostgreSQL an outbox write and a settle are one statement each (bulk.ts): without a
   // transaction around them a group saves the round trips of begin and commit.
   const postgres = isPostgres(db);
+  const outsideTransactions = bound(db, tenant, statistics);
   // PostgreSQL runs two group transactions at once (see GroupCommitOptions); SQLite has one writer.
   const group = new GroupCommit<TenantState>(
     transaction,
     postgres
-      ? { lanes: 2, transient: (error) => sqlStateOf(error) === '40P01', merge, autocommit: (work) => work(bound(db, tenant, statistics)) }
+      ? { lanes: 2, transient: (error) => sqlStateOf(error) === '40P01', merge, autocommit: (work) => work(outsideTransactions) }
       : { merge },
   );
   return {
